@@ -1,0 +1,144 @@
+"""Checkpoints: written atomically, loaded safely, checked before use.
+
+A checkpoint is a plain dict of tensors and Python values (never pickled objects), so it loads
+with `torch.load(weights_only=True)`: a file that tries to run code is refused, not run.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import torch
+
+from chartui import __version__
+from chartui.errors import ChartuiError
+from chartui.model import CharLSTM, ModelConfig
+from chartui.vocab import Vocabulary
+
+FORMAT = "chartui-checkpoint"
+FORMAT_VERSION = 1
+REQUIRED_KEYS = ("model_config", "vocabulary", "model_state", "step")
+
+
+def save_checkpoint(payload: dict, path: str | Path) -> Path:
+    """Write `payload` to `path` atomically: a temporary file beside it, fsync, then rename.
+
+    An interrupted write leaves any earlier file at `path` untouched.
+    """
+    path = Path(path)
+    payload = {"format": FORMAT, "format_version": FORMAT_VERSION,
+               "chartui_version": __version__, **payload}
+    tmp_name = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, path)
+        tmp_name = None
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        raise ChartuiError(f"could not write the checkpoint '{path}' ({exc.strerror or exc}); "
+                           "free some space or choose another --checkpoint-dir") from None
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def resolve_checkpoint_path(path: str | Path) -> Path:
+    """A checkpoint file, or the newest `*.pt` in a folder."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        files = sorted(path.glob("*.pt"), key=lambda p: p.stat().st_mtime)
+        if not files:
+            raise ChartuiError(f"'{path}' holds no checkpoints (*.pt); train one first with "
+                               "`chartui train`")
+        return files[-1]
+    if not path.exists():
+        raise ChartuiError(f"the checkpoint '{path}' does not exist; check the path (checkpoints "
+                           "are saved in checkpoints/ by default)")
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    """Load and check a chartui checkpoint; every problem becomes one clear ChartuiError."""
+    path = resolve_checkpoint_path(path)
+    what = f"'{path}'"
+    unreadable = ChartuiError(f"{what} is not a readable checkpoint (truncated or corrupt?); use "
+                              "another file, e.g. the previous checkpoint in the same folder")
+    try:
+        with warnings.catch_warnings():  # torch warns about odd pickles; we say it in one line
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location=map_location, weights_only=True)
+    except PermissionError:
+        raise ChartuiError(f"{what} cannot be read (permission denied); fix its permissions"
+                           ) from None
+    except pickle.UnpicklingError as exc:
+        if "global" in str(exc).lower():  # it names code to import and run: refused unrun
+            raise ChartuiError(f"{what} contains Python objects that cannot be loaded safely, so "
+                               "it was not loaded; chartui only opens checkpoints it wrote itself"
+                               ) from None
+        raise unreadable from None
+    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError,
+            AttributeError, TypeError, IndexError, UnicodeDecodeError):
+        raise unreadable from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ChartuiError(f"{what} is a PyTorch file but not a chartui checkpoint; give a file "
+                           "written by `chartui train`")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ChartuiError(f"{what} was written by a newer chartui (checkpoint format {version}, "
+                           f"this is {__version__} reading format {FORMAT_VERSION}); upgrade "
+                           "chartui to load it")
+    missing = [k for k in REQUIRED_KEYS if k not in payload]
+    if missing:
+        raise ChartuiError(f"{what} is incomplete (no {', '.join(missing)}); use another file")
+    return payload
+
+
+def model_from_checkpoint(payload: dict, path: str | Path = "checkpoint"
+                          ) -> tuple[CharLSTM, Vocabulary]:
+    """Rebuild the model and vocabulary a checkpoint describes."""
+    try:
+        vocab = Vocabulary.from_string(payload["vocabulary"])
+        config = ModelConfig.from_dict(payload["model_config"])
+        if config.vocab_size != len(vocab):
+            raise ValueError("vocabulary size mismatch")
+        model = CharLSTM(config)
+        model.load_state_dict(payload["model_state"])
+    except (ChartuiError, KeyError, TypeError, ValueError, RuntimeError):
+        raise ChartuiError(f"'{path}' does not match the model it describes (damaged or edited "
+                           "checkpoint); use another file") from None
+    return model, vocab
+
+
+def load_model(path: str | Path, device: torch.device | str = "cpu"
+               ) -> tuple[CharLSTM, Vocabulary, dict]:
+    """Model (on `device`, in eval mode), vocabulary and the whole checkpoint payload."""
+    payload = load_checkpoint(path, map_location="cpu")
+    model, vocab = model_from_checkpoint(payload, path)
+    return model.to(device).eval(), vocab, payload

@@ -1,0 +1,320 @@
+"""The `chartui` command: the TUI by default, and headless `train`, `sample` and `corpora`.
+
+Every problem a user can fix ends as one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from chartui import __version__
+from chartui.errors import ChartuiError
+
+COMMANDS = ("train", "sample", "corpora")
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds:
+        return "--:--"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def format_rate(chars_per_s: float) -> str:
+    return f"{chars_per_s / 1000:.1f}k" if chars_per_s >= 1000 else f"{chars_per_s:.0f}"
+
+
+# --- argument parsing ---------------------------------------------------------------------------
+
+def _positive_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes as one line and exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"chartui: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> dict[str, argparse.ArgumentParser]:
+    app = _Parser(prog="chartui", description=(
+        "A terminal playground for character-level language models. With no command, opens the "
+        "app on CORPUS (default: pydocs, the Python docs that ship with Python)."),
+        epilog="Commands: chartui train | sample | corpora (each has --help).")
+    app.add_argument("corpus", nargs="?", default=None,
+                     help="corpus name (see `chartui corpora`) or path to a text file")
+    app.add_argument("--checkpoint", metavar="CKPT", help="open a trained model")
+    app.add_argument("--resume", metavar="CKPT", help="continue training from a checkpoint")
+    app.add_argument("--encoding", help="text encoding of a corpus file (default UTF-8)")
+    app.add_argument("--corpora-dir", action="append", metavar="DIR",
+                     help="another folder of *.txt corpora")
+    app.add_argument("--version", action="version", version=f"chartui {__version__}")
+
+    train = _Parser(prog="chartui train", description=(
+        "Train a character-level LSTM on CORPUS without the TUI. Prints a progress bar, or one "
+        "JSON object per line with --json. Ctrl+C stops and saves a checkpoint."))
+    train.add_argument("corpus", help="corpus name (see `chartui corpora`) or path to a text file")
+    train.add_argument("--preset", default=None,
+                       help="default (fast on a CPU), lesson (the LSTMCell lesson) or anna "
+                            "(the Anna Karenina tutorial); options below override it")
+    train.add_argument("--iterations", type=_positive_int, help="training steps to run")
+    train.add_argument("--max-time", type=_number, metavar="SECONDS",
+                       help="stop after this many seconds; the learning-rate schedule is "
+                            "planned for this time (without --iterations, time alone decides)")
+    train.add_argument("--batch-size", type=_positive_int)
+    train.add_argument("--seq-len", type=_positive_int, help="characters per training window")
+    train.add_argument("--embedding", type=_positive_int, dest="embedding_dim")
+    train.add_argument("--hidden", type=_positive_int, dest="hidden_size")
+    train.add_argument("--layers", type=_positive_int, dest="num_layers")
+    train.add_argument("--dropout", type=_number)
+    train.add_argument("--lr", type=_number, help="Adam learning rate")
+    train.add_argument("--schedule", help="cosine (warm-up then cosine decay) or constant")
+    train.add_argument("--warmup", type=_positive_int, dest="warmup_steps")
+    train.add_argument("--clip", type=_number, help="gradient-norm clipping (0 = off)")
+    train.add_argument("--val-fraction", type=_number,
+                       help="share of the text held out for validation (default 0.1)")
+    train.add_argument("--eval-every", type=_positive_int)
+    train.add_argument("--sample-every", type=_positive_int, help="0 = no periodic samples")
+    train.add_argument("--prime", dest="sample_prime", help="prime for periodic samples")
+    train.add_argument("--seed", type=_positive_int)
+    train.add_argument("--vocabulary", help="corpus (its own characters) or printable "
+                                            "(the lesson's string.printable)")
+    train.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
+    train.add_argument("--engine", help="fast (fused kernel, default) or cell (per-step loop)")
+    train.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
+    train.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint")
+    train.add_argument("--encoding", help="text encoding of the corpus file (default UTF-8)")
+    train.add_argument("--corpora-dir", action="append", metavar="DIR")
+    train.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    sample = _Parser(prog="chartui sample", description=(
+        "Stream text from a trained model to stdout. Temperature: low is conservative, high is "
+        "adventurous, 0 always takes the most likely character."))
+    sample.add_argument("checkpoint", help="checkpoint file (or a folder: its newest *.pt)")
+    sample.add_argument("--prime", default=None, help="text to start from (default: the "
+                                                      "training run's sample prime)")
+    sample.add_argument("--length", type=_positive_int, default=500)
+    sample.add_argument("--temperature", type=_number, default=None)
+    sample.add_argument("--top-k", type=_positive_int, default=None)
+    sample.add_argument("--seed", type=_positive_int, default=None)
+    sample.add_argument("--device", default="cpu")
+
+    corpora = _Parser(prog="chartui corpora",
+                      description="List the corpora that can be named, with size and vocabulary.")
+    corpora.add_argument("--corpora-dir", action="append", metavar="DIR")
+    return {"app": app, "train": train, "sample": sample, "corpora": corpora}
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+TRAIN_OPTIONS = ("iterations", "max_time", "batch_size", "seq_len", "embedding_dim",
+                 "hidden_size", "num_layers", "dropout", "lr", "schedule", "warmup_steps", "clip",
+                 "val_fraction", "eval_every", "sample_every", "sample_prime", "seed",
+                 "vocabulary", "engine")
+
+
+def train_config_from_args(args: argparse.Namespace, resume_payload: dict | None):
+    """The preset (or the resumed run's settings) with the options given on the command line."""
+    from chartui.config import preset
+    from chartui.trainer import resume_config
+
+    overrides = {k: getattr(args, k) for k in TRAIN_OPTIONS if getattr(args, k) is not None}
+    if resume_payload is not None:
+        if args.preset:
+            raise ChartuiError("--preset cannot be combined with --resume: a resumed run keeps "
+                               "its settings (override single options instead)")
+        config = resume_config(resume_payload, overrides)
+    else:
+        config = preset(args.preset or "default").override(**overrides)
+    if args.max_time is not None and args.iterations is None:
+        config = dataclasses.replace(config, iterations=None)  # the time budget alone decides
+    config.validate()
+    return config
+
+
+class ProgressPrinter:
+    """The human-readable listener: a progress line, evaluations and samples."""
+
+    def __init__(self, stream=sys.stdout):
+        self.stream = stream
+        self.live = stream.isatty()
+
+    def __call__(self, p) -> None:
+        total = f"/{p.total_steps}" if p.total_steps else ""
+        line = f"step {p.step}{total}"
+        if p.train_loss is not None:
+            line += f"  loss {p.train_loss:.3f}"
+        line += (f"  {format_rate(p.chars_per_s)} chars/s  {format_duration(p.elapsed_s)}"
+                 f" elapsed  ETA {format_duration(p.eta_s)}")
+        if p.event == "start":
+            self._say(p.message or "training…")
+        elif p.event == "done":
+            if p.message:
+                self._say("  note: " + p.message)
+        elif p.val_loss is not None or p.sample:
+            if p.val_loss is not None:
+                line += f"  | val {p.val_loss:.4f} nats ({p.val_bpc:.3f} bits/char)"
+            self._say(line)
+            if p.sample:
+                self._say("  sample: " + p.sample.replace("\n", "\n          "))
+            if p.message:
+                self._say("  note: " + p.message)
+        elif self.live:
+            self.stream.write("\r\x1b[2K" + line)
+            self.stream.flush()
+
+    def _say(self, text: str) -> None:
+        if self.live:
+            self.stream.write("\r\x1b[2K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from chartui.checkpoint import load_checkpoint
+    from chartui.corpus import load_corpus
+    from chartui.trainer import Trainer
+
+    payload = load_checkpoint(args.resume) if args.resume else None
+    config = train_config_from_args(args, payload)
+    corpus = load_corpus(args.corpus, encoding=args.encoding, vocabulary=config.vocabulary,
+                         extra_dirs=args.corpora_dir)
+    trainer = Trainer(corpus, config, device=args.device, checkpoint_dir=args.checkpoint_dir,
+                      resume=args.resume, resume_payload=payload)
+    if args.json:
+        def listener(p):
+            print(json.dumps(p.to_json()), flush=True)
+    else:
+        listener = ProgressPrinter()
+        print(f"corpus {corpus.name}: {len(corpus):,} characters, {len(corpus.vocab)} distinct; "
+              f"model {trainer.model.num_parameters():,} parameters on {trainer.device}; "
+              f"preset {config.preset}")
+
+    def stop(signum, frame):
+        if trainer._stop.is_set():  # a second Ctrl+C: give up at once
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            raise KeyboardInterrupt
+        trainer.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        done = trainer.run(listener)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if args.json:
+        print(json.dumps({"event": "done", "step": done.step, "train_loss": done.train_loss,
+                          "val_loss": done.val_loss, "chars_per_s": done.chars_per_s,
+                          "elapsed_s": done.elapsed_s, "checkpoint": done.checkpoint,
+                          "state": done.state, "message": done.message}), flush=True)
+    elif done.checkpoint:
+        print(f"{done.state.replace('_', ' ')} at step {done.step}; checkpoint: {done.checkpoint}")
+    if done.state == "diverged":
+        print(f"chartui: {done.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from chartui.checkpoint import load_model
+    from chartui.model import resolve_device
+    from chartui.sampling import SamplingSettings, sample_stream
+
+    device = resolve_device(args.device)
+    model, vocab, payload = load_model(args.checkpoint, device)
+    saved = payload.get("train_config") or {}
+    prime = args.prime if args.prime is not None else saved.get("sample_prime", "Th")
+    temperature = args.temperature if args.temperature is not None else \
+        saved.get("sample_temperature", 0.8)
+    settings = SamplingSettings(temperature, args.top_k)
+    unknown = vocab.unknown_chars(prime)
+    if unknown:
+        shown = ", ".join(repr(c) for c in unknown[:8])
+        print(f"chartui: note: the model never saw {shown}; those characters of the prime are "
+              "skipped", file=sys.stderr)
+    stream = sample_stream(model, vocab, prime, args.length, settings, args.seed)
+    out = sys.stdout
+    live = out.isatty()
+    out.write(prime)
+    for char in stream:
+        out.write(char)
+        if live:
+            out.flush()
+    out.write("\n")
+    out.flush()
+    return 0
+
+
+def cmd_corpora(args: argparse.Namespace) -> int:
+    from chartui.corpus import available_corpora, load_corpus
+
+    rows = []
+    for entry in available_corpora(args.corpora_dir):
+        try:
+            corpus = load_corpus(entry.name, extra_dirs=args.corpora_dir)
+            size, vocab = f"{len(corpus):,}", str(len(corpus.vocab))
+        except ChartuiError as exc:
+            size, vocab = "-", f"unusable: {exc}"
+        rows.append((entry.name, size, vocab, entry.description))
+    widths = [max(len(r[i]) for r in rows + [("name", "characters", "vocab", "")])
+              for i in range(3)]
+    print(f"{'name':<{widths[0]}}  {'characters':>{widths[1]}}  {'vocab':>{widths[2]}}  source")
+    for name, size, vocab, source in rows:
+        print(f"{name:<{widths[0]}}  {size:>{widths[1]}}  {vocab:>{widths[2]}}  {source}")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    print("chartui: the interactive app is not built yet; use `chartui train CORPUS` and "
+          "`chartui sample CHECKPOINT` meanwhile (see `chartui --help`)", file=sys.stderr)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parsers = build_parser()
+    command = argv[0] if argv and argv[0] in COMMANDS else "app"
+    args = parsers[command].parse_args(argv[1:] if command != "app" else argv)
+    handler = {"app": cmd_app, "train": cmd_train, "sample": cmd_sample,
+               "corpora": cmd_corpora}[command]
+    try:
+        return handler(args)
+    except ChartuiError as exc:
+        print(f"chartui: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("chartui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except MemoryError:
+        print("chartui: error: ran out of memory; use a smaller --batch-size, --hidden or corpus",
+              file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: still one line, with the details on request
+        if os.environ.get("CHARTUI_DEBUG"):
+            raise
+        print(f"chartui: unexpected error ({type(exc).__name__}: {exc}); set CHARTUI_DEBUG=1 to "
+              "see the traceback, and please report it", file=sys.stderr)
+        return 1

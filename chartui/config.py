@@ -1,0 +1,157 @@
+"""Training settings and the presets.
+
+`lesson` is the LSTMCell lesson, `anna` the Anna Karenina char-LSTM tutorial, and `default`
+a setting that learns fast on a 2-core CPU. Any field can be overridden.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+from chartui.errors import ChartuiError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every hyperparameter of a training run."""
+
+    preset: str = "default"
+    # model
+    embedding_dim: int = 64
+    hidden_size: int = 384
+    num_layers: int = 1
+    dropout: float = 0.0
+    vocabulary: str = "corpus"          # "corpus" (its own characters) or "printable"
+    # optimisation
+    batch_size: int = 32
+    seq_len: int = 100
+    lr: float = 3e-3
+    schedule: str = "cosine"            # "cosine" (warm-up, then cosine decay) or "constant"
+    warmup_steps: int = 50
+    min_lr_ratio: float = 0.1
+    clip: float = 5.0                   # gradient-norm clipping; 0 turns it off
+    iterations: int | None = 3000       # None: until --max-time runs out
+    max_time: float | None = None       # seconds; plans the schedule when given
+    engine: str = "fast"                # "fast" (fused kernel) or "cell" (per-step loop)
+    seed: int = 1234
+    # evaluation, samples
+    val_fraction: float = 0.1
+    eval_every: int = 200
+    eval_max_chars: int = 131_072
+    sample_every: int = 200
+    sample_prime: str = "Th"
+    sample_length: int = 200
+    sample_temperature: float = 0.8
+    sample_top_k: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def override(self, **changes) -> "TrainConfig":
+        """A copy with the given fields changed (None values are ignored)."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise ChartuiError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def validate(self) -> None:
+        """Refuse silly values with one clear sentence."""
+        def bad(name: str, value, rule: str):
+            raise ChartuiError(f"{name.replace('_', '-')} {value!r} is not allowed: {rule}")
+
+        def whole(name: str, low: int, high: int):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                bad(name, value, f"use a whole number from {low:,} to {high:,}")
+
+        def real(name: str, low: float, high: float, low_open: bool = False):
+            value = getattr(self, name)
+            ok = isinstance(value, (int, float)) and math.isfinite(value) and (
+                low < value if low_open else low <= value) and value <= high
+            if not ok:
+                side = f"above {low:g}" if low_open else f"from {low:g}"
+                bad(name, value, f"use a number {side} up to {high:g}")
+
+        whole("embedding_dim", 1, 4096)
+        whole("hidden_size", 1, 8192)
+        whole("num_layers", 1, 16)
+        real("dropout", 0.0, 0.95)
+        whole("batch_size", 1, 65_536)
+        whole("seq_len", 1, 100_000)
+        real("lr", 0.0, 10.0, low_open=True)
+        whole("warmup_steps", 0, 10_000_000)
+        real("min_lr_ratio", 0.0, 1.0)
+        real("clip", 0.0, 1e6)
+        if self.iterations is not None:
+            whole("iterations", 1, 1_000_000_000)
+        if self.max_time is not None:
+            real("max_time", 0.0, 1e8, low_open=True)
+        whole("seed", 0, 2**63 - 1)
+        real("val_fraction", 0.0, 0.5)
+        whole("eval_every", 1, 1_000_000_000)
+        whole("eval_max_chars", 1, 1_000_000_000)
+        whole("sample_every", 0, 1_000_000_000)
+        whole("sample_length", 1, 100_000)
+        real("sample_temperature", 0.0, 10.0)
+        if self.sample_top_k is not None:
+            whole("sample_top_k", 1, 1_000_000)
+        if self.schedule not in SCHEDULES:
+            bad("schedule", self.schedule, f"use one of: {', '.join(SCHEDULES)}")
+        if self.engine not in ("fast", "cell"):
+            bad("engine", self.engine, "use fast or cell")
+        if self.vocabulary not in ("corpus", "printable"):
+            bad("vocabulary", self.vocabulary, "use corpus or printable")
+        if self.iterations is None and self.max_time is None:
+            raise ChartuiError("give --iterations or --max-time, or training would never end")
+
+
+SCHEDULES = ("cosine", "constant")
+
+PRESETS: dict[str, TrainConfig] = {
+    "default": TrainConfig(),
+    "lesson": TrainConfig(
+        preset="lesson", embedding_dim=100, hidden_size=128, num_layers=1, dropout=0.0,
+        vocabulary="printable", batch_size=1, seq_len=200, lr=0.005, schedule="constant",
+        warmup_steps=0, clip=0.0, iterations=5000, seed=123, eval_every=200,
+        sample_every=200, sample_prime="Th", sample_length=200, sample_temperature=0.8),
+    "anna": TrainConfig(
+        preset="anna", embedding_dim=128, hidden_size=512, num_layers=2, dropout=0.5,
+        batch_size=128, seq_len=100, lr=0.001, schedule="constant", warmup_steps=0, clip=5.0,
+        iterations=2000, eval_every=100, sample_every=200, sample_prime="Anna",
+        sample_length=200, sample_temperature=1.0, sample_top_k=5),
+}
+
+
+def preset(name: str) -> TrainConfig:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ChartuiError(f"there is no preset '{name}'; use one of: {', '.join(PRESETS)}"
+                           ) from None
+
+
+def learning_rate(config: TrainConfig, step: int, elapsed_s: float) -> float:
+    """The learning rate for `step`: linear warm-up, then cosine decay to min_lr_ratio * lr.
+
+    Progress is the larger of step / iterations and elapsed / max_time, so a time budget
+    plans the decay for the time given.
+    """
+    if config.schedule == "constant":
+        return config.lr
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    progress = 0.0
+    if config.iterations:
+        span = max(1, config.iterations - config.warmup_steps)
+        progress = (step - config.warmup_steps) / span
+    if config.max_time:
+        progress = max(progress, elapsed_s / config.max_time)
+    progress = min(1.0, max(0.0, progress))
+    floor = config.lr * config.min_lr_ratio
+    return floor + (config.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))

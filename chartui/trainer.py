@@ -1,0 +1,432 @@
+"""The training loop, and the one message type it sends to whoever listens.
+
+`Trainer.run(listener)` trains until the iterations or the time budget run out, or until
+`stop()` is called from another thread, calling `listener(Progress)` a few times a second.
+The TUI, the CLI's progress bar and its JSON log are all just listeners.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from chartui.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from chartui.config import TrainConfig, learning_rate
+from chartui.corpus import Corpus
+from chartui.errors import ChartuiError
+from chartui.model import CharLSTM, ModelConfig, resolve_device
+from chartui.sampling import sample_text
+
+LN2 = math.log(2)
+DIVERGENCE_FACTOR = 3.0  # char-rnn's rule: stop when the loss exceeds 3x the first loss
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the training loop reports.
+
+    event: "start", "step" or "done". `val_loss` is set when the model was just evaluated,
+    `sample` when a sample was just drawn, `checkpoint` when a file was just written.
+    On "done", `state` says how it ended: finished, time_limit, stopped or diverged.
+    """
+
+    event: str
+    step: int
+    total_steps: int | None
+    train_loss: float | None
+    val_loss: float | None
+    lr: float
+    chars_per_s: float
+    elapsed_s: float
+    eta_s: float | None
+    state: str
+    sample: str | None = None
+    checkpoint: str | None = None
+    best_val_loss: float | None = None
+    message: str | None = None
+
+    @property
+    def val_bpc(self) -> float | None:
+        """Validation loss in bits per character."""
+        return None if self.val_loss is None else self.val_loss / LN2
+
+    def to_json(self) -> dict:
+        values = asdict(self)
+        values["val_bpc"] = self.val_bpc
+        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in values.items()}
+
+
+Listener = Callable[[Progress], None]
+
+
+@dataclass
+class LossHistory:
+    """Every step's training loss and every evaluation's validation loss."""
+
+    train: list[float]
+    val: list[tuple[int, float]]
+
+    def to_payload(self) -> dict:
+        return {"train": torch.tensor(self.train, dtype=torch.float32),
+                "val": torch.tensor(self.val, dtype=torch.float64).reshape(-1, 2)}
+
+    @classmethod
+    def from_payload(cls, payload: dict | None) -> "LossHistory":
+        if not payload:
+            return cls([], [])
+        return cls(payload["train"].tolist(),
+                   [(int(s), float(v)) for s, v in payload["val"].tolist()])
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "corpus"
+
+
+class Trainer:
+    """Trains a CharLSTM on a corpus; pausable and stoppable from another thread."""
+
+    def __init__(self, corpus: Corpus, config: TrainConfig, device: str = "auto",
+                 checkpoint_dir: str | Path = "checkpoints", resume: str | Path | None = None,
+                 resume_payload: dict | None = None):
+        """`resume` names a checkpoint to continue from (its model, optimiser, step, history
+        and random state); build `config` for it with `resume_config`."""
+        payload = resume_payload
+        if resume is not None and payload is None:
+            payload = load_checkpoint(resume)
+        config.validate()
+        self.config = config
+        self.corpus = corpus
+        self.device = resolve_device(device)
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.train_data, self.val_data = corpus.split(config.val_fraction)
+        self._check_sizes()
+
+        torch.manual_seed(config.seed)
+        self.model_config = ModelConfig(len(corpus.vocab), config.embedding_dim,
+                                        config.hidden_size, config.num_layers, config.dropout)
+        self.model = CharLSTM(self.model_config)
+        self.batch_generator = torch.Generator().manual_seed(config.seed)
+        self.step = 0
+        self.elapsed_before = 0.0
+        self.history = LossHistory([], [])
+        self.best_val_loss: float | None = None
+        if payload is not None:
+            self._restore_model(payload, resume)
+        self.model.to(self.device).train()
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        if payload is not None and payload.get("optimizer_state"):
+            self.optimizer.load_state_dict(payload["optimizer_state"])
+        self.resumed_from = str(resume) if resume is not None else None
+
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._save_requested = threading.Event()
+        self.state = "idle"
+        self.save_error: str | None = None
+        self.latest_checkpoint: Path | None = None
+        self.best_checkpoint: Path | None = None
+        self._written: list[Path] = []
+        self._run_start_step = self.step
+        self._saved_step: int | None = None
+
+    # --- set-up --------------------------------------------------------------------------------
+
+    def _check_sizes(self) -> None:
+        need = self.config.seq_len + 1
+        have = len(self.train_data)
+        if have < need:
+            hint = (f"use --seq-len {have - 1} or less, or " if have > 2 else "use ")
+            raise ChartuiError(
+                f"corpus '{self.corpus.name}' has {have:,} characters for training but one "
+                f"window needs {need:,} (--seq-len + 1); {hint}a larger corpus")
+
+    def _restore_model(self, payload: dict, path) -> None:
+        model, vocab = model_from_checkpoint(payload, path)
+        if vocab != self.corpus.vocab:
+            raise ChartuiError(
+                f"'{path}' was trained on a different vocabulary ({len(vocab)} characters, from "
+                f"corpus '{payload.get('corpus', {}).get('name', '?')}') than corpus "
+                f"'{self.corpus.name}' ({len(self.corpus.vocab)} characters); resume on the same "
+                "corpus, or start a new run")
+        self.model = model
+        self.model_config = model.config
+        self.step = int(payload["step"])
+        self.elapsed_before = float(payload.get("elapsed_s", 0.0))
+        self.history = LossHistory.from_payload(payload.get("history"))
+        self.best_val_loss = payload.get("best_val_loss")
+        rng = payload.get("rng") or {}
+        if "torch" in rng:
+            torch.set_rng_state(rng["torch"])
+        if "batches" in rng:
+            self.batch_generator.set_state(rng["batches"])
+
+    # --- control from other threads ------------------------------------------------------------
+
+    def pause(self) -> None:
+        self._running.clear()
+        if self.state == "training":
+            self.state = "paused"
+
+    def resume(self) -> None:
+        if self.state == "paused":
+            self.state = "training"
+        self._running.set()
+
+    def stop(self) -> None:
+        """Finish the current step, save a checkpoint and return from `run`."""
+        self._stop.set()
+        self._running.set()
+
+    def request_save(self) -> None:
+        """Save a checkpoint after the current step."""
+        self._save_requested.set()
+
+    def snapshot_model(self) -> CharLSTM:
+        """A copy of the model's current weights (consistent: taken between steps), in eval mode."""
+        with self._lock:
+            model = copy.deepcopy(self.model)
+        return model.eval()
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def get_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Random windows of the training text: inputs and the same text shifted by one."""
+        c = self.config
+        starts = torch.randint(0, len(self.train_data) - c.seq_len, (c.batch_size,),
+                               generator=self.batch_generator).numpy()
+        windows = self.train_data[starts[:, None] + np.arange(c.seq_len + 1)]
+        windows = torch.from_numpy(windows.astype(np.int64)).to(self.device)
+        return windows[:, :-1], windows[:, 1:]
+
+    def train_step(self, lr: float) -> float:
+        """One optimisation step on one batch; returns its loss."""
+        x, y = self.get_batch()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        logits, _ = self.model(x, engine=self.config.engine)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
+        self.optimizer.step()
+        return loss.item()
+
+    @torch.no_grad()
+    def evaluate(self) -> float | None:
+        """Mean loss (nats/char) on the held-out text, in eval mode; None without a split."""
+        data = self.val_data[: self.config.eval_max_chars + 1]
+        if len(data) < 2:
+            return None
+        window = min(self.config.seq_len, len(data) - 1)
+        n_windows = (len(data) - 1) // window
+        starts = np.arange(n_windows) * window
+        idx = starts[:, None] + np.arange(window + 1)
+        windows = torch.from_numpy(data[idx].astype(np.int64)).to(self.device)
+        self.model.eval()
+        total, count = 0.0, 0
+        for chunk in torch.split(windows, 256):
+            logits, _ = self.model(chunk[:, :-1], engine="fast")
+            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                     chunk[:, 1:].reshape(-1), reduction="sum").item()
+            count += chunk[:, 1:].numel()
+        self.model.train()
+        return total / count
+
+    def draw_sample(self) -> str:
+        c = self.config
+        return sample_text(self.model, self.corpus.vocab, c.sample_prime, c.sample_length,
+                           c.sample_temperature, c.sample_top_k, seed=c.seed + self.step)
+
+    def run(self, listener: Listener | None = None, report_interval: float = 0.25) -> Progress:
+        """Train; returns the final ("done") Progress, which is also sent to the listener."""
+        emit = listener or (lambda p: None)
+        c = self.config
+        self.state = "training"
+        start = time.perf_counter()
+        self._run_start_step = self.step
+        first_loss = self.history.train[0] if self.history.train else None
+        last_emit, pending, chars_since, train_time, last_speed = start, [], 0, 0.0, 0.0
+        lr = learning_rate(c, self.step, 0.0)
+        ending = "finished"
+        message = None
+        emit(self._progress("start", start, None, None, lr, 0.0,
+                            message=f"resumed from {self.resumed_from}" if self.resumed_from
+                            else None))
+        while True:
+            elapsed = time.perf_counter() - start
+            if self._stop.is_set():
+                ending = "stopped"
+                break
+            if c.iterations is not None and self.step >= c.iterations:
+                break
+            if c.max_time is not None and elapsed >= c.max_time:
+                ending = "time_limit"
+                break
+            if not self._running.is_set():
+                self.state = "paused"
+                paused_at = time.perf_counter()
+                self._running.wait()
+                start += time.perf_counter() - paused_at  # paused time is not training time
+                self.state = "training"
+                last_emit = time.perf_counter()
+                continue
+            lr = learning_rate(c, self.step, elapsed)
+            step_start = time.perf_counter()
+            with self._lock:
+                loss = self.train_step(lr)
+                self.step += 1
+            train_time += time.perf_counter() - step_start
+            if first_loss is None:
+                first_loss = loss
+            if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * first_loss:
+                ending = "diverged"
+                message = self._divergence_message(loss)
+                break
+            self.history.train.append(loss)
+            pending.append(loss)
+            chars_since += c.batch_size * c.seq_len
+
+            val_loss = sample = checkpoint = None
+            if self.step % c.eval_every == 0:
+                val_loss = self._record_eval()
+                checkpoint = self._save_quietly(val_loss)
+            if c.sample_every and self.step % c.sample_every == 0:
+                sample = self.draw_sample()
+            if self._save_requested.is_set():
+                self._save_requested.clear()
+                checkpoint = self._save_quietly(val_loss)
+            now = time.perf_counter()
+            if now - last_emit >= report_interval or val_loss is not None or sample or checkpoint:
+                last_speed = chars_since / max(train_time, 1e-9)  # training only, not evals
+                emit(self._progress("step", start, float(np.mean(pending)), val_loss, lr,
+                                    last_speed, sample=sample, checkpoint=checkpoint,
+                                    message=self.save_error))
+                self.save_error = None
+                last_emit, pending, chars_since, train_time = now, [], 0, 0.0
+
+        # the end: evaluate and save (unless the weights are no good), then report
+        val_loss = self.history.val[-1][1] if self.history.val else None
+        checkpoint = str(self.latest_checkpoint) if self.latest_checkpoint else None
+        already_saved = checkpoint is not None and self._saved_step == self.step
+        if ending != "diverged" and self.history.train and not already_saved:
+            if not self.history.val or self.history.val[-1][0] != self.step:
+                val_loss = self._record_eval()
+            try:
+                checkpoint = str(self.save(val_loss))
+            except ChartuiError as exc:
+                message = str(exc)
+        self.state = ending
+        train_loss = float(np.mean(self.history.train[-50:])) if self.history.train else None
+        done = self._progress("done", start, train_loss, val_loss, lr, last_speed,
+                              checkpoint=checkpoint, message=message)
+        emit(done)
+        return done
+
+    def _progress(self, event: str, start: float, train_loss, val_loss, lr: float,
+                  speed: float, **extra) -> Progress:
+        elapsed = time.perf_counter() - start
+        c = self.config
+        eta = None
+        if c.iterations is not None and self.step > 0 and elapsed > 0:
+            done_here = self.step - self._run_start_step
+            if done_here > 0:
+                eta = (c.iterations - self.step) * elapsed / done_here
+        if c.max_time is not None:
+            remaining = max(0.0, c.max_time - elapsed)
+            eta = remaining if eta is None else min(eta, remaining)
+        return Progress(event=event, step=self.step, total_steps=c.iterations,
+                        train_loss=train_loss, val_loss=val_loss, lr=lr, chars_per_s=speed,
+                        elapsed_s=self.elapsed_before + elapsed, eta_s=eta, state=self.state,
+                        best_val_loss=self.best_val_loss, **extra)
+
+    def _record_eval(self) -> float | None:
+        val_loss = self.evaluate()
+        if val_loss is not None:
+            self.history.val.append((self.step, val_loss))
+            if self.best_val_loss is None or val_loss < self.best_val_loss:
+                self.best_val_loss = val_loss
+        return val_loss
+
+    def _divergence_message(self, loss: float) -> str:
+        kept = (f"the last good checkpoint is {self.latest_checkpoint}" if self.latest_checkpoint
+                else "no checkpoint had been saved yet")
+        return (f"training stopped at step {self.step}: the loss became {loss:.4g} (diverged); "
+                f"{kept}; try a lower learning rate (now --lr {self.config.lr:g})")
+
+    # --- checkpoints ---------------------------------------------------------------------------
+
+    def checkpoint_payload(self, val_loss: float | None) -> dict:
+        """Everything needed to sample from or resume this run, as plain values and tensors."""
+        return {
+            "model_config": self.model_config.to_dict(),
+            "vocabulary": self.corpus.vocab.to_string(),
+            "model_state": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "optimizer_state": self.optimizer.state_dict(),
+            "train_config": self.config.to_dict(),
+            "step": self.step,
+            "val_loss": val_loss,
+            "best_val_loss": self.best_val_loss,
+            "elapsed_s": self.elapsed_before,
+            "history": self.history.to_payload(),
+            "rng": {"torch": torch.get_rng_state(), "batches": self.batch_generator.get_state()},
+            "corpus": {"name": self.corpus.name, "source": self.corpus.source,
+                       "fingerprint": self.corpus.fingerprint, "n_chars": len(self.corpus)},
+        }
+
+    def save(self, val_loss: float | None = None) -> Path:
+        """Write a checkpoint named after corpus, step and val loss; keep only latest and best."""
+        loss_part = f"-val{val_loss:.3f}" if val_loss is not None else ""
+        base = f"{_safe_name(self.corpus.name)}-step{self.step:06d}{loss_part}"
+        path = self.checkpoint_dir / f"{base}.pt"
+        n = 2
+        while path.exists() and path not in self._written:
+            path = self.checkpoint_dir / f"{base}-{n}.pt"
+            n += 1
+        with self._lock:
+            save_checkpoint(self.checkpoint_payload(val_loss), path)
+        if path not in self._written:
+            self._written.append(path)
+        self.latest_checkpoint = path
+        self._saved_step = self.step
+        if val_loss is not None and val_loss <= (self.best_val_loss or math.inf):
+            self.best_checkpoint = path
+        for old in list(self._written):
+            if old not in (self.latest_checkpoint, self.best_checkpoint):
+                old.unlink(missing_ok=True)
+                self._written.remove(old)
+        return path
+
+    def _save_quietly(self, val_loss: float | None) -> str | None:
+        """Save during training; a failed write is reported in the next event, training goes on."""
+        try:
+            return str(self.save(val_loss))
+        except ChartuiError as exc:
+            self.save_error = str(exc)
+            return None
+
+
+MODEL_FIELDS = ("embedding_dim", "hidden_size", "num_layers", "vocabulary")
+
+
+def resume_config(payload: dict, overrides: dict) -> TrainConfig:
+    """The checkpoint's own settings with `overrides` applied; the model's shape cannot change."""
+    saved = TrainConfig.from_dict(payload.get("train_config") or {})
+    changed = [k for k in MODEL_FIELDS
+               if overrides.get(k) is not None and overrides[k] != getattr(saved, k)]
+    if changed:
+        raise ChartuiError(f"a resumed run keeps its model's shape, so {', '.join(changed)} cannot "
+                           "change; leave those options out, or start a new run")
+    return saved.override(**overrides)

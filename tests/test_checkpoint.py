@@ -1,0 +1,155 @@
+import pickle
+import zipfile
+
+import pytest
+import torch
+
+from chartui import checkpoint as checkpoint_module
+from chartui.checkpoint import load_checkpoint, load_model, save_checkpoint
+from chartui.corpus import corpus_from_text
+from chartui.errors import ChartuiError
+from chartui.trainer import Trainer, resume_config
+
+from conftest import tiny_config
+
+
+def test_checkpoint_round_trips_exactly(faq, tmp_path):
+    trainer = Trainer(faq, tiny_config(iterations=10), device="cpu", checkpoint_dir=tmp_path)
+    done = trainer.run()
+    model, vocab, payload = load_model(done.checkpoint)
+    assert vocab == faq.vocab
+    for name, tensor in trainer.model.state_dict().items():
+        assert torch.equal(tensor, model.state_dict()[name]), name
+    assert payload["step"] == 10
+    assert payload["corpus"]["fingerprint"] == faq.fingerprint
+    assert payload["history"]["train"].shape == (10,)
+    name = done.checkpoint.split("/")[-1]
+    assert name.startswith("chartui-faq-step000010-val") and name.endswith(".pt")
+
+
+def test_resume_continues_exactly(faq, tmp_path):
+    """A run stopped half-way and resumed matches the same run done in one go."""
+    config = tiny_config(iterations=30, eval_every=10)
+    straight = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path / "a")
+    straight.run()
+
+    first = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path / "b")
+    done = first.run(lambda p: p.step >= 15 and first.stop(), report_interval=0)
+    assert done.state == "stopped" and done.step == 15
+    payload = load_checkpoint(done.checkpoint)
+    second = Trainer(faq, resume_config(payload, {}), device="cpu",
+                     checkpoint_dir=tmp_path / "b", resume=done.checkpoint)
+    assert second.step == 15
+    second.run()
+    assert second.step == 30
+    assert second.history.train == straight.history.train
+    assert second.history.val[-1] == straight.history.val[-1]
+    for name, tensor in straight.model.state_dict().items():
+        assert torch.equal(tensor, second.model.state_dict()[name]), name
+
+
+def test_resume_on_another_vocabulary_is_refused(faq, tmp_path):
+    done = Trainer(faq, tiny_config(iterations=3), device="cpu", checkpoint_dir=tmp_path).run()
+    other = corpus_from_text("xyz " * 500)
+    config = resume_config(load_checkpoint(done.checkpoint), {})
+    with pytest.raises(ChartuiError, match="different vocabulary"):
+        Trainer(other, config, device="cpu", checkpoint_dir=tmp_path, resume=done.checkpoint)
+
+
+def test_resume_cannot_change_model_shape(faq, tmp_path):
+    done = Trainer(faq, tiny_config(iterations=3), device="cpu", checkpoint_dir=tmp_path).run()
+    with pytest.raises(ChartuiError, match="hidden_size cannot change"):
+        resume_config(load_checkpoint(done.checkpoint), {"hidden_size": 999})
+
+
+def test_only_latest_and_best_are_kept(faq, tmp_path):
+    trainer = Trainer(faq, tiny_config(iterations=60, eval_every=10), device="cpu",
+                      checkpoint_dir=tmp_path)
+    trainer.run()
+    files = sorted(tmp_path.glob("*.pt"))
+    assert 1 <= len(files) <= 2
+    assert trainer.latest_checkpoint in files and trainer.best_checkpoint in files
+
+
+@pytest.fixture
+def saved(faq, tmp_path):
+    done = Trainer(faq, tiny_config(iterations=3), device="cpu",
+                   checkpoint_dir=tmp_path / "ck").run()
+    return done.checkpoint
+
+
+def test_truncated_and_random_files_are_refused(saved, tmp_path):
+    data = open(saved, "rb").read()
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(data[: len(data) // 2])
+    noise = tmp_path / "noise.pt"
+    noise.write_bytes(bytes(range(256)) * 40)
+    for path in (truncated, noise):
+        with pytest.raises(ChartuiError, match="not a readable checkpoint"):
+            load_checkpoint(path)
+
+
+def test_foreign_files_are_refused(tmp_path):
+    plain_zip = tmp_path / "other.pt"
+    with zipfile.ZipFile(plain_zip, "w") as z:
+        z.writestr("hello.txt", "not a checkpoint")
+    with pytest.raises(ChartuiError, match="not a readable checkpoint"):
+        load_checkpoint(plain_zip)
+    torch_file = tmp_path / "weights.pt"
+    torch.save({"weight": torch.zeros(3)}, torch_file)
+    with pytest.raises(ChartuiError, match="not a chartui checkpoint"):
+        load_checkpoint(torch_file)
+
+
+class _Evil:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_pickle_that_runs_code_is_not_run(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "chartui-checkpoint", "payload": _Evil(str(marker))}, evil)
+    raw = tmp_path / "raw.pt"
+    raw.write_bytes(pickle.dumps(_Evil(str(marker))))
+    for path in (evil, raw):
+        with pytest.raises(ChartuiError):
+            load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_newer_format_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "future.pt"
+    monkeypatch.setattr(checkpoint_module, "FORMAT_VERSION", 99)
+    save_checkpoint({"model_config": {}, "vocabulary": "ab", "model_state": {}, "step": 0}, path)
+    monkeypatch.undo()
+    with pytest.raises(ChartuiError, match="newer chartui"):
+        load_checkpoint(path)
+
+
+def test_failed_write_leaves_the_previous_file_intact(saved, monkeypatch):
+    before = open(saved, "rb").read()
+
+    def broken_save(obj, f):
+        f.write(b"half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint_module.torch, "save", broken_save)
+    with pytest.raises(ChartuiError, match="No space left"):
+        save_checkpoint({"step": 1}, saved)
+    monkeypatch.undo()
+    assert open(saved, "rb").read() == before
+    load_checkpoint(saved)
+    leftovers = [p for p in __import__("pathlib").Path(saved).parent.iterdir()
+                 if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_missing_checkpoint_and_empty_folder(tmp_path):
+    with pytest.raises(ChartuiError, match="does not exist"):
+        load_checkpoint(tmp_path / "nope.pt")
+    with pytest.raises(ChartuiError, match="holds no checkpoints"):
+        load_checkpoint(tmp_path)

@@ -1,0 +1,143 @@
+import math
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from chartui.config import learning_rate, preset
+from chartui.corpus import corpus_from_text
+from chartui.errors import ChartuiError
+from chartui.trainer import Trainer
+
+from conftest import tiny_config
+
+
+def test_batches_line_up(faq, tmp_path):
+    trainer = Trainer(faq, tiny_config(), device="cpu", checkpoint_dir=tmp_path)
+    x, y = trainer.get_batch()
+    assert x.shape == y.shape == (16, 32)
+    assert torch.equal(x[:, 1:], y[:, :-1])
+    # each row is a real window of the training text
+    text = faq.text(0, len(trainer.train_data))
+    for row_x, row_y in zip(x, y):
+        window = faq.vocab.decode(row_x.tolist()) + faq.vocab.decode(row_y[-1:].tolist())
+        assert window in text
+
+
+def test_loss_falls_well_below_uniform_within_seconds(faq, tmp_path):
+    events = []
+    trainer = Trainer(faq, tiny_config(iterations=150, eval_every=50, lr=1e-2),
+                      device="cpu", checkpoint_dir=tmp_path)
+    done = trainer.run(events.append)
+    uniform = math.log(len(faq.vocab))
+    assert done.state == "finished" and done.step == 150
+    assert done.val_loss < 0.75 * uniform, (done.val_loss, uniform)
+    vals = [e.val_loss for e in events if e.val_loss is not None]
+    assert vals[-1] < vals[0]
+    assert events[0].event == "start" and events[-1].event == "done"
+
+
+def test_same_seed_same_numbers(faq, tmp_path):
+    runs = []
+    for i in range(2):
+        t = Trainer(faq, tiny_config(iterations=20), device="cpu",
+                    checkpoint_dir=tmp_path / str(i))
+        t.run()
+        runs.append(t.history.train)
+    assert runs[0] == runs[1]
+    other = Trainer(faq, tiny_config(iterations=20, seed=8), device="cpu",
+                    checkpoint_dir=tmp_path / "x")
+    other.run()
+    assert other.history.train != runs[0]
+
+
+def test_divergence_stops_and_keeps_last_good_checkpoint(faq, tmp_path):
+    trainer = Trainer(faq, tiny_config(iterations=400, lr=10.0, clip=0.0, eval_every=1),
+                      device="cpu", checkpoint_dir=tmp_path)
+    done = trainer.run()
+    assert done.state == "diverged"
+    assert "lower learning rate" in done.message
+    assert done.step < 400
+    if done.checkpoint:  # the last file written before things went wrong is still there
+        assert (tmp_path / done.checkpoint.split("/")[-1]).exists()
+
+
+def test_pause_resume_stop_from_another_thread(faq, tmp_path):
+    trainer = Trainer(faq, tiny_config(iterations=10**6, eval_every=10**6), device="cpu",
+                      checkpoint_dir=tmp_path)
+    seen = threading.Event()
+
+    def listener(p):
+        if p.step >= 5:
+            seen.set()
+
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("done", trainer.run(listener)))
+    thread.start()
+    assert seen.wait(30)
+    trainer.pause()
+    import time
+    time.sleep(0.3)
+    paused_at = trainer.step
+    time.sleep(0.3)
+    assert trainer.step == paused_at and trainer.state == "paused"
+    trainer.resume()
+    time.sleep(0.3)
+    assert trainer.step > paused_at
+    trainer.stop()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert result["done"].state == "stopped"
+    assert result["done"].checkpoint and tmp_path.joinpath(
+        result["done"].checkpoint.split("/")[-1]).exists()
+
+
+def test_corpus_too_small_for_window_is_refused(tmp_path):
+    tiny = corpus_from_text("just a few characters here")
+    with pytest.raises(ChartuiError, match="use --seq-len"):
+        Trainer(tiny, tiny_config(seq_len=100), device="cpu", checkpoint_dir=tmp_path)
+
+
+def test_tiny_corpus_with_tiny_validation_split_still_trains(tmp_path):
+    tiny = corpus_from_text("abcabcabd" * 8)
+    trainer = Trainer(tiny, tiny_config(seq_len=8, iterations=5, eval_every=5, batch_size=2),
+                      device="cpu", checkpoint_dir=tmp_path)
+    done = trainer.run()
+    assert done.state == "finished" and done.val_loss is not None
+
+
+@pytest.mark.parametrize("field, value", [
+    ("hidden_size", 0), ("batch_size", -3), ("lr", float("nan")), ("lr", 0.0),
+    ("dropout", 1.5), ("val_fraction", 0.9), ("iterations", 0), ("seq_len", -1),
+])
+def test_silly_hyperparameters_are_refused(faq, tmp_path, field, value):
+    with pytest.raises(ChartuiError, match="not allowed"):
+        Trainer(faq, tiny_config(**{field: value}), device="cpu", checkpoint_dir=tmp_path)
+
+
+def test_schedule_warms_up_then_decays_to_floor():
+    c = preset("default").override(iterations=1000, warmup_steps=100, lr=1e-2,
+                                   min_lr_ratio=0.1)
+    lrs = [learning_rate(c, s, 0.0) for s in range(1000)]
+    assert lrs[0] < lrs[50] < lrs[99] <= 1e-2
+    assert all(a >= b for a, b in zip(lrs[100:], lrs[101:]))
+    assert lrs[-1] == pytest.approx(1e-3, rel=1e-2)
+    timed = preset("default").override(max_time=60.0, warmup_steps=0, lr=1e-2)
+    timed = timed.__class__.from_dict({**timed.to_dict(), "iterations": None})
+    assert learning_rate(timed, 10, 30.0) == pytest.approx(5.5e-3)
+    assert learning_rate(timed, 10, 60.0) == pytest.approx(1e-3)
+
+
+def test_lesson_preset_trains_with_batch_one(tmp_path):
+    from chartui.corpus import load_corpus
+    from conftest import FAQ
+    corpus = load_corpus(str(FAQ), vocabulary="printable")
+    config = preset("lesson").override(iterations=20, eval_every=10, sample_every=10,
+                                       eval_max_chars=2000)
+    trainer = Trainer(corpus, config, device="cpu", checkpoint_dir=tmp_path)
+    samples = []
+    done = trainer.run(lambda p: p.sample and samples.append(p.sample))
+    assert done.state == "finished" and len(corpus.vocab) == 100
+    assert samples and all(s.startswith("Th") and len(s) == 202 for s in samples)
+    assert np.isfinite(trainer.history.train).all()
