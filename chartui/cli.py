@@ -94,7 +94,14 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
                        help="share of the text held out for validation (default 0.1)")
     train.add_argument("--eval-every", type=_positive_int)
     train.add_argument("--sample-every", type=_positive_int, help="0 = no periodic samples")
+    train.add_argument("--min-lr-ratio", type=_number,
+                       help="where the cosine schedule ends, as a share of --lr (default 0.1)")
+    train.add_argument("--eval-chars", type=_positive_int, dest="eval_max_chars",
+                       help="most validation characters scored per evaluation")
     train.add_argument("--prime", dest="sample_prime", help="prime for periodic samples")
+    train.add_argument("--sample-length", type=_positive_int)
+    train.add_argument("--sample-temperature", type=_number)
+    train.add_argument("--sample-top-k", type=_positive_int)
     train.add_argument("--seed", type=_positive_int)
     train.add_argument("--vocabulary", help="corpus (its own characters) or printable "
                                             "(the lesson's string.printable)")
@@ -128,7 +135,8 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
 
 TRAIN_OPTIONS = ("iterations", "max_time", "batch_size", "seq_len", "embedding_dim",
                  "hidden_size", "num_layers", "dropout", "lr", "schedule", "warmup_steps", "clip",
-                 "val_fraction", "eval_every", "sample_every", "sample_prime", "seed",
+                 "min_lr_ratio", "val_fraction", "eval_every", "eval_max_chars", "sample_every",
+                 "sample_prime", "sample_length", "sample_temperature", "sample_top_k", "seed",
                  "vocabulary", "engine")
 
 

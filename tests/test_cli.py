@@ -127,3 +127,22 @@ def test_help_on_every_command():
     for command in ([], ["train"], ["sample"], ["corpora"]):
         result = chartui(*command, "--help")
         assert result.returncode == 0 and "usage" in result.stdout.lower()
+
+
+def test_ctrl_c_stops_cleanly_and_saves(tmp_path):
+    import signal
+    env = {k: v for k, v in os.environ.items() if k != "CHARTUI_DEBUG"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chartui", "train", str(FAQ), *SMALL[2:], "--iterations",
+         "1000000", "--eval-every", "1000000", "--checkpoint-dir", str(tmp_path), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stdout:  # wait until training really runs
+        if json.loads(line)["event"] == "step":
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    done = json.loads(out.splitlines()[-1])
+    assert done["event"] == "done" and done["state"] == "stopped"
+    assert os.path.exists(done["checkpoint"])
+    assert "Traceback" not in err
