@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import tempfile
 import warnings
 import zipfile
@@ -67,6 +68,30 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+CHECKPOINT_NAME = re.compile(r"^(?P<corpus>.+)-step(?P<step>\d+)(?:-val(?P<val>\d+\.\d+))?"
+                             r"(?:-\d+)?\.pt$")
+
+
+def list_checkpoints(folder: str | Path) -> list[tuple[Path, str]]:
+    """Checkpoint files in `folder`, newest first, each with a label read from its name."""
+    folder = Path(folder)
+    try:
+        files = [p for p in folder.glob("*.pt") if p.is_file()]
+        files.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return []
+    rows = []
+    for path in files:
+        match = CHECKPOINT_NAME.match(path.name)
+        if match:
+            val = f"val {match['val']}" if match["val"] else "no val loss"
+            label = f"{match['corpus']} · step {int(match['step']):,} · {val}"
+        else:
+            label = path.name
+        rows.append((path, label))
+    return rows
 
 
 def resolve_checkpoint_path(path: str | Path) -> Path:

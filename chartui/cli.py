@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from chartui import __version__
+from chartui.corpus import DEFAULT_CORPUS
 from chartui.errors import ChartuiError
 
 COMMANDS = ("train", "sample", "corpora")
@@ -67,6 +68,8 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     app.add_argument("--encoding", help="text encoding of a corpus file (default UTF-8)")
     app.add_argument("--corpora-dir", action="append", metavar="DIR",
                      help="another folder of *.txt corpora")
+    app.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
+    app.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
     app.add_argument("--version", action="version", version=f"chartui {__version__}")
 
     train = _Parser(prog="chartui train", description=(
@@ -292,9 +295,19 @@ def cmd_corpora(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    print("chartui: the interactive app is not built yet; use `chartui train CORPUS` and "
-          "`chartui sample CHECKPOINT` meanwhile (see `chartui --help`)", file=sys.stderr)
-    return 1
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ChartuiError("the app needs an interactive terminal; for scripts use "
+                           "`chartui train` and `chartui sample`")
+    from chartui.tui.app import make_app
+
+    if args.checkpoint and args.resume:
+        raise ChartuiError("give --checkpoint (to open a model) or --resume (to continue "
+                           "training it), not both")
+    app = make_app(corpus=args.corpus or DEFAULT_CORPUS, checkpoint=args.checkpoint,
+                   resume=args.resume, encoding=args.encoding, corpora_dirs=args.corpora_dir,
+                   device=args.device, checkpoint_dir=args.checkpoint_dir)
+    app.run()
+    return app.return_code or 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,14 @@ from dataclasses import asdict, dataclass, fields, replace
 from chartui.errors import ChartuiError
 
 
+class SettingError(ChartuiError):
+    """A refused hyperparameter; `field` names it so a form can point at it."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Every hyperparameter of a training run."""
@@ -63,7 +71,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Refuse silly values with one clear sentence."""
         def bad(name: str, value, rule: str):
-            raise ChartuiError(f"{name.replace('_', '-')} {value!r} is not allowed: {rule}")
+            raise SettingError(f"{name.replace('_', '-')} {value!r} is not allowed: {rule}", name)
 
         def whole(name: str, low: int, high: int):
             value = getattr(self, name)
@@ -108,7 +116,8 @@ class TrainConfig:
         if self.vocabulary not in ("corpus", "printable"):
             bad("vocabulary", self.vocabulary, "use corpus or printable")
         if self.iterations is None and self.max_time is None:
-            raise ChartuiError("give --iterations or --max-time, or training would never end")
+            raise SettingError("give --iterations or --max-time, or training would never end",
+                               "iterations")
 
 
 SCHEDULES = ("cosine", "constant")
@@ -155,3 +164,45 @@ def learning_rate(config: TrainConfig, step: int, elapsed_s: float) -> float:
     progress = min(1.0, max(0.0, progress))
     floor = config.lr * config.min_lr_ratio
     return floor + (config.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+MAX_TEMPERATURE = 10.0
+MAX_LENGTH = 1_000_000
+
+
+@dataclass
+class SamplingSettings:
+    """Knobs a running `sample_stream` reads before every character, so they can be turned live."""
+
+    temperature: float = 0.8
+    top_k: int | None = None  # None: every character may be drawn
+
+    def validate(self, vocab_size: int) -> None:
+        check_temperature(self.temperature)
+        check_top_k(self.top_k, vocab_size)
+
+
+def check_temperature(value: float) -> None:
+    if not (isinstance(value, (int, float)) and math.isfinite(value)
+            and 0 <= value <= MAX_TEMPERATURE):
+        raise ChartuiError(f"temperature {value} is out of range; use a number from 0 (greedy) "
+                           f"to {MAX_TEMPERATURE:g} (0.5-1.0 is the usual range)")
+
+
+def check_top_k(value: int | None, vocab_size: int) -> None:
+    if value is not None and not (1 <= value <= vocab_size):
+        raise ChartuiError(f"top-k {value} is out of range; use 1 to {vocab_size} (the vocabulary "
+                           "size), or leave it out to allow every character")
+
+
+def check_length(value: int) -> None:
+    if not 0 < value <= MAX_LENGTH:
+        raise ChartuiError(f"length {value} is out of range; ask for 1 to {MAX_LENGTH:,} "
+                           "characters")
+
+
+def parameter_count(config: TrainConfig, vocab_size: int) -> int:
+    """How many weights the CharLSTM for `config` has (without building it)."""
+    e, h, v = config.embedding_dim, config.hidden_size, vocab_size
+    lstm = sum(4 * h * ((e if i == 0 else h) + h) + 8 * h for i in range(config.num_layers))
+    return v * e + lstm + h * v + v

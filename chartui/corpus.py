@@ -157,13 +157,16 @@ def available_corpora(extra_dirs: list[str | Path] | None = None) -> list[Corpus
     """Every corpus that can be named: built-ins first, then `*.txt` files by stem."""
     entries = list(BUILTIN_CORPORA)
     seen = {e.name for e in entries}
+    shipped = shipped_corpora_dir()
     for folder in corpus_dirs(extra_dirs):
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.txt")):
             if path.stem not in seen:
                 seen.add(path.stem)
-                entries.append(CorpusEntry(path.stem, str(path), path=path))
+                where = f"shipped with chartui: corpora/{path.name}" if folder == shipped \
+                    else str(path)
+                entries.append(CorpusEntry(path.stem, where, path=path))
     return entries
 
 

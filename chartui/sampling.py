@@ -7,51 +7,14 @@ Top-k keeps only the k most likely characters before sampling.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import torch
 
-from chartui.errors import ChartuiError
+from chartui.config import SamplingSettings, check_length
 from chartui.model import CharLSTM
 from chartui.vocab import Vocabulary
-
-MAX_TEMPERATURE = 10.0
-MAX_LENGTH = 1_000_000
-
-
-@dataclass
-class SamplingSettings:
-    """Knobs a running `sample_stream` reads before every character, so they can be turned live."""
-
-    temperature: float = 0.8
-    top_k: int | None = None  # None: every character may be drawn
-
-    def validate(self, vocab_size: int) -> None:
-        check_temperature(self.temperature)
-        check_top_k(self.top_k, vocab_size)
-
-
-def check_temperature(value: float) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value)
-            and 0 <= value <= MAX_TEMPERATURE):
-        raise ChartuiError(f"temperature {value} is out of range; use a number from 0 (greedy) "
-                           f"to {MAX_TEMPERATURE:g} (0.5-1.0 is the usual range)")
-
-
-def check_top_k(value: int | None, vocab_size: int) -> None:
-    if value is not None and not (1 <= value <= vocab_size):
-        raise ChartuiError(f"top-k {value} is out of range; use 1 to {vocab_size} (the vocabulary "
-                           "size), or leave it out to allow every character")
-
-
-def check_length(value: int) -> None:
-    if not 0 < value <= MAX_LENGTH:
-        raise ChartuiError(f"length {value} is out of range; ask for 1 to {MAX_LENGTH:,} "
-                           "characters")
-
 
 def next_char_distribution(logits: torch.Tensor, temperature: float, top_k: int | None = None
                            ) -> torch.Tensor:

@@ -250,8 +250,12 @@ class Trainer:
         return sample_text(self.model, self.corpus.vocab, c.sample_prime, c.sample_length,
                            c.sample_temperature, c.sample_top_k, seed=c.seed + self.step)
 
-    def run(self, listener: Listener | None = None, report_interval: float = 0.25) -> Progress:
-        """Train; returns the final ("done") Progress, which is also sent to the listener."""
+    def run(self, listener: Listener | None = None, report_interval: float = 0.25,
+            should_stop: Callable[[], bool] | None = None) -> Progress:
+        """Train; returns the final ("done") Progress, which is also sent to the listener.
+
+        `should_stop` is asked before every step (e.g. a worker's cancellation flag).
+        """
         emit = listener or (lambda p: None)
         c = self.config
         self.state = "training"
@@ -267,7 +271,7 @@ class Trainer:
                             else None))
         while True:
             elapsed = time.perf_counter() - start
-            if self._stop.is_set():
+            if self._stop.is_set() or (should_stop is not None and should_stop()):
                 ending = "stopped"
                 break
             if c.iterations is not None and self.step >= c.iterations:
@@ -277,10 +281,21 @@ class Trainer:
                 break
             if not self._running.is_set():
                 self.state = "paused"
+                emit(self._progress("step", start, None, None, lr, last_speed))
                 paused_at = time.perf_counter()
-                self._running.wait()
+                while not self._running.wait(0.05):
+                    if self._save_requested.is_set():  # "save now" works while paused too
+                        self._save_requested.clear()
+                        saved = self._save_quietly(None)
+                        emit(self._progress("step", start, None, None, lr, last_speed,
+                                            checkpoint=saved, message=self.save_error))
+                        self.save_error = None
+                    if should_stop is not None and should_stop():
+                        self._stop.set()
+                        break
                 start += time.perf_counter() - paused_at  # paused time is not training time
-                self.state = "training"
+                if not self._stop.is_set():
+                    self.state = "training"
                 last_emit = time.perf_counter()
                 continue
             lr = learning_rate(c, self.step, elapsed)

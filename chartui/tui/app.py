@@ -1,0 +1,565 @@
+"""The chartui app: corpus pane, live loss chart, generation console; keyboard first.
+
+The app only renders and dispatches. Training runs the core `Trainer` in a thread worker that
+posts `TrainingProgress` messages; generation runs `sample_stream` in another worker. Heavy
+modules (torch) are imported inside the workers so the first screen appears quickly.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, get_current_worker
+
+from chartui.config import SamplingSettings, TrainConfig, parameter_count, preset
+from chartui.corpus import DEFAULT_CORPUS, Corpus
+from chartui.errors import ChartuiError
+from chartui.tui.keymap import load_keymap
+from chartui.tui.messages import (CheckpointOpened, CorpusFailed, CorpusLoaded, GeneratedText,
+                                  TrainerReady, TrainingFailed, TrainingProgress)
+from chartui.tui.screens.help import HelpScreen
+from chartui.tui.screens.pickers import CheckpointPicker, CorpusPicker
+from chartui.tui.screens.settings import SettingsScreen
+from chartui.tui.widgets.corpus_pane import CorpusPane
+from chartui.tui.widgets.generation import GenerationConsole
+from chartui.tui.widgets.loss_chart import LossChart, SampleView
+from chartui.tui.widgets.status import StatusBar
+
+MIN_WIDTH, MIN_HEIGHT = 60, 18
+TEMPERATURE_STEP, MAX_TEMPERATURE = 0.1, 2.0
+TOP_K_STEPS = (1, 2, 3, 5, 10, 20, 40)
+ACTIVE_STATES = ("starting", "training", "paused", "stopping")
+
+
+def failure_message(exc: BaseException) -> str:
+    """One sentence for anything a worker hits."""
+    if isinstance(exc, ChartuiError):
+        return str(exc)
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return ("ran out of memory; choose a smaller batch size, hidden size or corpus in "
+                "settings (e)")
+    return f"unexpected error ({type(exc).__name__}: {exc}); please report it"
+
+
+class ChartuiApp(App):
+    """Train a character-level LSTM, watch it learn, play with its text."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "chartui"
+    ENABLE_COMMAND_PALETTE = False
+    AUTO_FOCUS = None  # keys go to the app until the user picks a box
+    TEMPERATURE_KEYS = Binding.Group("Temp", compact=True)
+    TOP_K_KEYS = Binding.Group("Top-k", compact=True)
+    BINDINGS = [
+        Binding("t", "toggle_training", "Train", id="toggle_training",
+                tooltip="start, pause or resume training"),
+        Binding("x", "stop_training", "Stop", id="stop_training",
+                tooltip="stop training and save a checkpoint"),
+        Binding("w", "save_checkpoint", "Save", id="save_checkpoint",
+                tooltip="save a checkpoint now"),
+        Binding("g", "focus_prime", "Gen", id="focus_prime",
+                tooltip="type a prime to generate from"),
+        Binding("left_square_bracket", "temperature(-1)", "temperature down",
+                id="temperature_down", group=TEMPERATURE_KEYS),
+        Binding("right_square_bracket", "temperature(1)", "temperature up",
+                id="temperature_up", group=TEMPERATURE_KEYS),
+        Binding("left_curly_bracket", "top_k(-1)", "top-k down", id="top_k_down",
+                group=TOP_K_KEYS),
+        Binding("right_curly_bracket", "top_k(1)", "top-k up", id="top_k_up",
+                group=TOP_K_KEYS),
+        Binding("escape", "escape", "stop the running generation, or leave a text box",
+                id="escape", show=False),
+        Binding("e", "settings", "Set", id="settings", tooltip="training settings"),
+        Binding("c", "pick_corpus", "Corpus", id="pick_corpus", tooltip="choose a corpus"),
+        Binding("o", "open_checkpoint", "Open", id="open_checkpoint",
+                tooltip="open or resume a checkpoint"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="every key"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="quit (saves a training run first)"),
+    ]
+
+    def __init__(self, corpus: str | Corpus = DEFAULT_CORPUS, config: TrainConfig | None = None,
+                 checkpoint: str | None = None, resume: str | None = None,
+                 device: str = "auto", checkpoint_dir: str | Path = "checkpoints",
+                 encoding: str | None = None, corpora_dirs: list[str] | None = None,
+                 generation_pace: float = 600.0, keymap: dict[str, str] | None = None,
+                 load_user_keymap: bool = True) -> None:
+        super().__init__()
+        self._given_corpus = None if isinstance(corpus, str) else corpus
+        self.corpus_name = corpus if isinstance(corpus, str) else corpus.name
+        self.config = config or preset("default")
+        self.device = device
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.encoding = encoding
+        self.corpora_dirs = corpora_dirs
+        self.generation_pace = generation_pace  # characters per second shown; 0 = unpaced
+        self.sampling = SamplingSettings(temperature=0.8, top_k=None)
+        self.corpus = None
+        self.trainer = None
+        self.train_state = "idle"
+        self.opened = None  # (model, vocab, path) of a checkpoint opened for generation
+        self.resume_path = resume
+        self.train_worker: Worker | None = None
+        self.gen_worker: Worker | None = None
+        self._quitting = False
+        self._startup_checkpoint = checkpoint or resume
+        self._save_asked = False
+        self.keymap = dict(keymap or {})
+        self._load_user_keymap = load_user_keymap
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="main"):
+            yield CorpusPane(id="corpus-pane")
+            with Vertical(id="right"):
+                yield LossChart(id="chart")
+                yield SampleView(id="sample")
+                yield GenerationConsole(id="generate")
+        yield Static("", id="too-small")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        if not self.is_headless and self.console.color_system in ("standard", "windows"):
+            self.theme = "ansi-dark"  # 16-colour terminals: use the terminal's own palette
+        if self._load_user_keymap:
+            user_keymap, problem = load_keymap()
+            self.keymap = {**user_keymap, **self.keymap}
+            if problem:
+                self.notify(problem, severity="warning", timeout=8)
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.status.show(device=self.device, corpus=self.corpus_name)
+        self.refresh_knobs()
+        self.check_size()
+        if self._given_corpus is not None:
+            self.post_message(CorpusLoaded(self._given_corpus))
+        else:
+            self.load_corpus(self.corpus_name)
+        self._warm_up()
+        if self._startup_checkpoint:
+            self.open_checkpoint(self._startup_checkpoint, resume=bool(self.resume_path))
+
+    @work(thread=True, group="warm-up")
+    def _warm_up(self) -> None:
+        """Import torch and the trainer in the background, so the first `t` starts at once."""
+        import chartui.checkpoint  # noqa: F401
+        import chartui.trainer  # noqa: F401
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def chart(self) -> LossChart:
+        return self.query_one(LossChart)
+
+    @property
+    def console_pane(self) -> GenerationConsole:
+        return self.query_one(GenerationConsole)
+
+    def on_resize(self, event) -> None:
+        self.check_size(event.size)
+
+    def check_size(self, size=None) -> None:
+        width, height = size or self.size
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.screen.set_class(small, "too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"chartui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is "
+                f"{width}×{height}. Make it larger (q quits).")
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """While a dialog is open, only its own keys (and quit) act."""
+        if isinstance(self.screen, ModalScreen) and action not in ("quit",):
+            return False
+        return True
+
+    def set_train_state(self, state: str) -> None:
+        self.train_state = state
+        self.status.show(state=state)
+
+    # --- corpus -------------------------------------------------------------------------------
+
+    def load_corpus(self, name: str) -> None:
+        self.corpus_name = name
+        self.query_one(CorpusPane).show_loading(name)
+        self.status.show(corpus=name)
+        self._load_corpus_worker(name, self.config.vocabulary)
+
+    @work(thread=True, exclusive=True, group="corpus")
+    def _load_corpus_worker(self, name: str, vocabulary: str) -> None:
+        from chartui.corpus import load_corpus
+        try:
+            corpus = load_corpus(name, encoding=self.encoding, vocabulary=vocabulary,
+                                 extra_dirs=self.corpora_dirs)
+        except Exception as exc:  # noqa: BLE001 - shown as one sentence
+            self.post_message(CorpusFailed(failure_message(exc)))
+            return
+        self.post_message(CorpusLoaded(corpus))
+
+    def on_corpus_loaded(self, message: CorpusLoaded) -> None:
+        self.corpus = message.corpus
+        self.corpus_name = self.corpus.name
+        self.query_one(CorpusPane).show_corpus(self.corpus, self.config.val_fraction)
+        self.status.show(corpus=self.corpus.name)
+        if self.trainer is None and self.opened is None:
+            self.status.show(parameters=parameter_count(self.config, len(self.corpus.vocab)))
+
+    def on_corpus_failed(self, message: CorpusFailed) -> None:
+        self.corpus = None
+        self.query_one(CorpusPane).show_error(message.error)
+        self.status.show(state="error")
+        self.notify(message.error, title="Corpus", severity="error", timeout=10)
+
+    # --- training -----------------------------------------------------------------------------
+
+    def training_active(self) -> bool:
+        return self.train_state in ACTIVE_STATES
+
+    def action_toggle_training(self) -> None:
+        if self.train_state == "training" and self.trainer is not None:
+            self.trainer.pause()
+            self.set_train_state("paused")
+        elif self.train_state == "paused" and self.trainer is not None:
+            self.trainer.resume()
+            self.set_train_state("training")
+        elif self.train_state in ("starting", "stopping"):
+            self.notify(f"training is {self.train_state}; a moment…")
+        elif self.corpus is None and self.resume_path is None:
+            self.notify("no corpus is loaded yet: choose one with c", severity="warning")
+        else:
+            self.start_training()
+
+    def start_training(self) -> None:
+        resume, self.resume_path = self.resume_path, None
+        self.trainer = None
+        self.chart.set_history([], [])
+        self.set_train_state("starting")
+        self.train_worker = self._train_worker(self.corpus, self.config, resume)
+
+    @work(thread=True, exclusive=True, group="training")
+    def _train_worker(self, corpus, config: TrainConfig, resume: str | None) -> None:
+        worker = get_current_worker()
+        try:
+            from chartui.checkpoint import load_checkpoint
+            from chartui.corpus import load_corpus
+            from chartui.trainer import Trainer, resume_config
+            payload = None
+            if resume:
+                payload = load_checkpoint(resume)
+                config = resume_config(payload, {})
+                saved = payload.get("corpus") or {}
+                if corpus is None or corpus.fingerprint != saved.get("fingerprint"):
+                    source = saved.get("source", "")
+                    corpus = load_corpus(source if Path(source).is_file() else
+                                         saved.get("name", ""), vocabulary=config.vocabulary,
+                                         extra_dirs=self.corpora_dirs)
+                    self.post_message(CorpusLoaded(corpus))
+            trainer = Trainer(corpus, config, device=self.device,
+                              checkpoint_dir=self.checkpoint_dir, resume=resume,
+                              resume_payload=payload)
+            self.post_message(TrainerReady(trainer))
+            trainer.run(lambda p: self.post_message(TrainingProgress(p)),
+                        should_stop=lambda: worker.is_cancelled)
+        except Exception as exc:  # noqa: BLE001 - shown as one sentence, the app keeps running
+            self.post_message(TrainingFailed(failure_message(exc)))
+
+    def on_trainer_ready(self, message: TrainerReady) -> None:
+        trainer = message.trainer
+        self.trainer = trainer
+        self.opened = None
+        self.chart.set_history(
+            [(i + 1, v) for i, v in enumerate(trainer.history.train)], trainer.history.val)
+        self.status.show(parameters=trainer.model.num_parameters(), device=str(trainer.device),
+                         step=trainer.step, total_steps=trainer.config.iterations,
+                         best_val_loss=trainer.best_val_loss, model_source="")
+        if self.train_state == "starting":
+            self.set_train_state("training")
+
+    def on_training_progress(self, message: TrainingProgress) -> None:
+        p = message.progress
+        if p.event == "step":
+            self.chart.add_point(p.step, p.train_loss, p.val_loss)
+        if p.sample:
+            self.query_one(SampleView).show_sample(p.step, p.sample)
+        self.status.show(step=p.step, total_steps=p.total_steps, chars_per_s=p.chars_per_s,
+                         elapsed_s=p.elapsed_s, eta_s=p.eta_s, best_val_loss=p.best_val_loss)
+        if p.checkpoint and self._save_asked:
+            self._save_asked = False
+            self.notify(f"saved {p.checkpoint}", title="Checkpoint")
+        if p.message and p.event != "done":
+            self.notify(p.message, severity="warning", timeout=8)
+        if p.event == "done":
+            self.set_train_state(p.state)
+            if p.state == "diverged":
+                self.notify(p.message or "training diverged", title="Training stopped",
+                            severity="error", timeout=15)
+            elif p.message:
+                self.notify(p.message, severity="warning", timeout=10)
+            elif p.checkpoint:
+                self.notify(f"{p.state.replace('_', ' ')} at step {p.step:,}; saved "
+                            f"{p.checkpoint}", title="Training")
+            if self._quitting:
+                self.exit()
+
+    def on_training_failed(self, message: TrainingFailed) -> None:
+        self.set_train_state("error")
+        self.notify(message.error, title="Training", severity="error", timeout=15)
+        if self._quitting:
+            self.exit()
+
+    def action_stop_training(self) -> None:
+        if self.trainer is not None and self.train_state in ("training", "paused"):
+            self.trainer.stop()
+            self.set_train_state("stopping")
+        else:
+            self.notify("nothing is training", severity="information")
+
+    def action_save_checkpoint(self) -> None:
+        if self.trainer is not None and self.train_state in ("training", "paused"):
+            self._save_asked = True
+            self.trainer.request_save()
+        elif self.trainer is not None and self.trainer.latest_checkpoint is not None:
+            self.notify(f"already saved: {self.trainer.latest_checkpoint}")
+        else:
+            self.notify("nothing to save yet: train with t first", severity="warning")
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def action_open_checkpoint(self) -> None:
+        from chartui.checkpoint import list_checkpoints
+        rows = [(str(path), label) for path, label in list_checkpoints(self.checkpoint_dir)]
+
+        def chosen(result: tuple[str, bool] | None) -> None:
+            if result is None:
+                return
+            path, resume = result
+            if resume and self.training_active():
+                self.notify("stop training (x) before resuming another run",
+                            severity="warning")
+                return
+            self.open_checkpoint(path, resume)
+
+        self.push_screen(CheckpointPicker(rows, str(self.checkpoint_dir)), chosen)
+
+    def open_checkpoint(self, path: str, resume: bool) -> None:
+        self._open_checkpoint_worker(path, resume)
+
+    @work(thread=True, exclusive=True, group="checkpoint")
+    def _open_checkpoint_worker(self, path: str, resume: bool) -> None:
+        try:
+            from chartui.checkpoint import load_model, resolve_checkpoint_path
+            resolved = str(resolve_checkpoint_path(path))
+            model, vocab, payload = load_model(resolved, "cpu")
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(TrainingFailed(failure_message(exc)))
+            return
+        self.post_message(CheckpointOpened(resolved, model, vocab, payload, resume))
+
+    def on_checkpoint_opened(self, message: CheckpointOpened) -> None:
+        payload = message.payload
+        history = payload.get("history") or {}
+        train = history["train"].tolist() if "train" in history else []
+        val = [(int(s), float(v)) for s, v in history["val"].tolist()] if "val" in history else []
+        self.chart.set_history([(i + 1, v) for i, v in enumerate(train)], val)
+        self.opened = (message.model, message.vocab, message.path)
+        name = Path(message.path).name
+        self.status.show(parameters=message.model.num_parameters(), step=payload["step"],
+                         total_steps=(payload.get("train_config") or {}).get("iterations"),
+                         best_val_loss=payload.get("best_val_loss"), chars_per_s=None,
+                         elapsed_s=payload.get("elapsed_s"), eta_s=None,
+                         model_source=f"from {name}")
+        if not self.training_active():
+            self.trainer = None
+            self.set_train_state("idle")
+        if message.resume:
+            self.resume_path = message.path
+            self.start_training()
+        else:
+            self.notify(f"opened {name}: type a prime and press enter to generate"
+                        + (" (t resumes it)" if self.resume_path else ""), title="Checkpoint")
+
+    # --- generation ---------------------------------------------------------------------------
+
+    def refresh_knobs(self) -> None:
+        running = self.gen_worker is not None and self.gen_worker.is_running
+        self.console_pane.show_knobs(self.sampling.temperature, self.sampling.top_k, running)
+
+    def action_temperature(self, direction: int) -> None:
+        value = round(self.sampling.temperature + direction * TEMPERATURE_STEP, 1)
+        self.sampling.temperature = min(MAX_TEMPERATURE, max(0.0, value))
+        self.refresh_knobs()
+
+    def vocab_size(self) -> int | None:
+        if self.opened is not None and self.trainer is None:
+            return len(self.opened[1])
+        return len(self.corpus.vocab) if self.corpus is not None else None
+
+    def action_top_k(self, direction: int) -> None:
+        size = self.vocab_size()
+        steps = [k for k in TOP_K_STEPS if size is None or k < size] + [None]
+        current = self.sampling.top_k
+        index = steps.index(current) if current in steps else len(steps) - 1
+        self.sampling.top_k = steps[min(len(steps) - 1, max(0, index + direction))]
+        self.refresh_knobs()
+
+    def action_focus_prime(self) -> None:
+        self.query_one("#prime", Input).focus()
+
+    def action_escape(self) -> None:
+        if self.gen_worker is not None and self.gen_worker.is_running:
+            self.gen_worker.cancel()
+        elif isinstance(self.focused, Input):
+            self.set_focus(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id in ("prime", "length", "seed"):
+            self.generate(self.query_one("#prime", Input).value)
+
+    def generate(self, prime: str) -> None:
+        length_input = self.query_one("#length", Input)
+        seed_input = self.query_one("#seed", Input)
+        for box, what in ((length_input, "length (1 to 100,000)"),
+                          (seed_input, "seed (a whole number, or empty)")):
+            result = box.validate(box.value)
+            if result is not None and not result.is_valid:
+                self.notify(f"the {what} is not valid: fix it and press enter again",
+                            severity="warning")
+                box.focus()
+                return
+        length = int(length_input.value)
+        seed = int(seed_input.value) if seed_input.value.strip() else None
+        if self.trainer is not None:
+            source = ("trainer", self.trainer)
+        elif self.opened is not None:
+            source = ("model", self.opened)
+        else:
+            self.notify("no model yet: press t to train, or o to open a checkpoint",
+                        severity="warning")
+            return
+        if self.gen_worker is not None and self.gen_worker.is_running:
+            self.gen_worker.cancel()
+        self.console_pane.begin(prime)
+        self.gen_worker = self._generate_worker(source, prime, length, seed)
+        self.refresh_knobs()
+
+    @work(thread=True, exclusive=True, group="generate")
+    def _generate_worker(self, source: tuple, prime: str, length: int, seed: int | None) -> None:
+        worker = get_current_worker()
+        try:
+            from chartui.sampling import sample_stream
+            kind, what = source
+            if kind == "trainer":
+                model, vocab = what.snapshot_model(), what.corpus.vocab
+            else:
+                model, vocab, _ = what
+            unknown = vocab.unknown_chars(prime)
+            if unknown:
+                shown = " ".join(repr(c) for c in unknown[:8])
+                self.call_from_thread(self.notify, f"the model never saw {shown}; those "
+                                      "characters of the prime are skipped",
+                                      severity="warning")
+            pace = self.generation_pace
+            started = last_post = time.perf_counter()
+            buffer: list[str] = []
+            for i, char in enumerate(sample_stream(model, vocab, prime, length, self.sampling,
+                                                   seed)):
+                if worker.is_cancelled:
+                    break
+                buffer.append(char)
+                now = time.perf_counter()
+                if i == 0 or now - last_post >= 1 / 30:
+                    self.post_message(GeneratedText("".join(buffer)))
+                    buffer, last_post = [], now
+                if pace:
+                    delay = started + (i + 1) / pace - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
+            self.post_message(GeneratedText("".join(buffer), finished=True))
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(GeneratedText("", finished=True, error=failure_message(exc)))
+
+    def on_generated_text(self, message: GeneratedText) -> None:
+        if message.text:
+            self.console_pane.append(message.text)
+        if message.error:
+            self.notify(message.error, title="Generation", severity="error")
+        if message.finished:
+            self.gen_worker = None
+            self.refresh_knobs()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self.gen_worker and not event.worker.is_running:
+            self.refresh_knobs()
+
+    # --- screens --------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        keys = []
+        for binding in self.BINDINGS:
+            key = self.keymap.get(binding.id, binding.key)
+            display = ", ".join(self.get_key_display(Binding(k, binding.action))
+                                for k in key.split(","))
+            keys.append((display, binding.tooltip or binding.description, binding.id))
+        self.push_screen(HelpScreen(keys))
+
+    def action_settings(self) -> None:
+        def applied(config: TrainConfig | None) -> None:
+            if config is None:
+                return
+            vocabulary_changed = config.vocabulary != self.config.vocabulary
+            self.config = config
+            if self.training_active():
+                self.notify("new settings apply to the next run", title="Settings")
+            if vocabulary_changed:
+                self.load_corpus(self.corpus_name)
+            elif self.corpus is not None and self.trainer is None and self.opened is None:
+                self.status.show(parameters=parameter_count(config, len(self.corpus.vocab)))
+
+        self.push_screen(SettingsScreen(self.config), applied)
+
+    def action_pick_corpus(self) -> None:
+        if self.training_active():
+            self.notify("stop training (x) before changing the corpus", severity="warning")
+            return
+        from chartui.corpus import available_corpora
+        entries = [(e.name, e.description) for e in available_corpora(self.corpora_dirs)]
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.load_corpus(name)
+
+        self.push_screen(CorpusPicker(entries, self.corpus_name), chosen)
+
+    # --- quitting -------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        if self.gen_worker is not None and self.gen_worker.is_running:
+            self.gen_worker.cancel()
+        if self.trainer is not None and self.train_state in ("training", "paused", "stopping"):
+            self._quitting = True
+            self.trainer.stop()
+            self.set_train_state("stopping")
+            self.notify("stopping and saving a checkpoint…")
+            self.set_timer(20, self.exit)  # never hang on a stuck save
+            return
+        self.exit()
+
+    def on_unmount(self) -> None:
+        if self.trainer is not None:
+            self.trainer.stop()
+
+
+def make_app(**options) -> ChartuiApp:
+    """The app factory used by the CLI and the tests (options as ChartuiApp's arguments)."""
+    return ChartuiApp(**options)

@@ -1,0 +1,56 @@
+"""Messages that workers post to the app (post_message is safe from threads and never blocks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+
+class TrainingProgress(Message):
+    """A `chartui.trainer.Progress` event from the training worker."""
+
+    def __init__(self, progress: Any) -> None:
+        super().__init__()
+        self.progress = progress
+
+
+class TrainingFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class TrainerReady(Message):
+    """The worker built its Trainer: model size and device are known."""
+
+    def __init__(self, trainer: Any) -> None:
+        super().__init__()
+        self.trainer = trainer
+
+
+class CorpusLoaded(Message):
+    def __init__(self, corpus: Any) -> None:
+        super().__init__()
+        self.corpus = corpus
+
+
+class CorpusFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class CheckpointOpened(Message):
+    def __init__(self, path: str, model: Any, vocab: Any, payload: dict, resume: bool) -> None:
+        super().__init__()
+        self.path, self.model, self.vocab = path, model, vocab
+        self.payload, self.resume = payload, resume
+
+
+class GeneratedText(Message):
+    """New characters from the generation worker."""
+
+    def __init__(self, text: str, finished: bool = False, error: str | None = None) -> None:
+        super().__init__()
+        self.text, self.finished, self.error = text, finished, error

@@ -1,0 +1,54 @@
+"""The help screen: every key (as currently mapped) and what the knobs mean."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from chartui.tui import widget_css
+
+EXPLANATION = """\
+Temperature divides the model's scores before sampling: low is conservative (it repeats its
+favourite words), high is adventurous (more mistakes), 0 always takes the most likely character.
+Top-k lets only the k most likely characters be drawn. Both apply to the next character, even
+while a generation is running.
+
+t starts a new run with the current settings (e), pauses it and resumes it. x stops the run and
+saves a checkpoint; the next t starts a fresh run. To continue an old run, open its checkpoint
+with o and choose Resume. Checkpoints go to the checkpoints/ folder.
+
+Keys can be remapped in ~/.config/chartui/keymap.toml (binding id = "key"), e.g.
+    toggle_training = "space"
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the app's keys from its live bindings, so remapped keys show correctly."""
+
+    DEFAULT_CSS = widget_css(__file__)
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="close_help")]
+
+    def __init__(self, keys: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=True, header_style="bold", expand=True)
+        table.add_column("key", no_wrap=True)
+        table.add_column("action")
+        table.add_column("binding id", style="dim")
+        for key, description, binding_id in self.keys:
+            table.add_row(Text(key, style="bold"), description, binding_id)
+        table.add_row(Text("enter", style="bold"), "in the prime box: generate", "")
+        table.add_row(Text("tab / shift+tab", style="bold"), "move focus between panes", "")
+        with VerticalScroll(id="help-body"):
+            yield Static(table, id="help-keys")
+            yield Static(EXPLANATION, id="help-text")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").border_title = "Help — esc closes"

@@ -1,0 +1,77 @@
+"""The status line: what is loaded and what the trainer is doing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rich.text import Text
+from textual.widgets import Static
+
+from chartui.tui import widget_css
+
+STATE_STYLES = {
+    "idle": "dim", "loading": "yellow", "starting": "yellow", "training": "bold green",
+    "paused": "bold yellow", "stopping": "yellow", "stopped": "cyan", "finished": "bold cyan",
+    "time_limit": "bold cyan", "diverged": "bold red", "error": "bold red",
+}
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def format_count(n: float) -> str:
+    if n >= 1e6:
+        return f"{n / 1e6:.1f}M"
+    if n >= 1e3:
+        return f"{n / 1e3:.1f}k"
+    return f"{n:.0f}"
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    corpus: str = "-"
+    parameters: int | None = None
+    device: str = "-"
+    state: str = "idle"
+    step: int = 0
+    total_steps: int | None = None
+    chars_per_s: float | None = None
+    elapsed_s: float | None = None
+    eta_s: float | None = None
+    best_val_loss: float | None = None
+    model_source: str = ""
+
+
+class StatusBar(Static):
+    """Two lines: corpus, model, device and state; then step, speed, time and best val loss."""
+
+    DEFAULT_CSS = widget_css(__file__)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.info = StatusInfo()
+
+    def show(self, **changes) -> None:
+        self.info = replace(self.info, **changes)
+        self.update(self.render_info())
+
+    def render_info(self) -> Text:
+        i = self.info
+        params = f"{format_count(i.parameters)} params" if i.parameters else "no model yet"
+        state = i.state.replace("_", " ")
+        line1 = Text.assemble(
+            (" chartui ", "bold reverse"), " ", (i.corpus, "bold"), f" · {params} · {i.device}",
+            f" {i.model_source}" if i.model_source else "", " · ",
+            (state.upper(), STATE_STYLES.get(i.state, "")))
+        total = f"/{i.total_steps:,}" if i.total_steps else ""
+        speed = f"{format_count(i.chars_per_s)} ch/s" if i.chars_per_s else "-- ch/s"
+        best = f"{i.best_val_loss:.4f}" if i.best_val_loss is not None else "-"
+        line2 = Text(f" step {i.step:,}{total} · {speed} · {format_duration(i.elapsed_s)}"
+                     f" elapsed · ETA {format_duration(i.eta_s)} · best val {best}")
+        return Text("\n").join([line1, line2])

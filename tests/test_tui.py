@@ -1,0 +1,254 @@
+"""The real app, driven by Textual's pilot: keys in, screen and state out."""
+
+import time
+
+import pytest
+from textual.widgets import Input, Static
+
+from chartui.sampling import sample_text
+from chartui.tui.app import make_app
+from chartui.tui.widgets.corpus_pane import CorpusPane
+from chartui.tui.widgets.generation import GenerationConsole
+
+from conftest import FAQ
+from tui_helpers import press, settle, small_config, wait_for
+
+
+def app_for(tmp_path, **options):
+    options.setdefault("corpus", str(FAQ))
+    options.setdefault("config", small_config())
+    options.setdefault("generation_pace", 0)
+    return make_app(checkpoint_dir=tmp_path, device="cpu", load_user_keymap=False, **options)
+
+
+def rendered(widget) -> str:
+    return str(widget.render())
+
+
+async def start_training(pilot, app):
+    await settle(pilot, app)
+    await press(pilot, "t")
+    await wait_for(pilot, lambda: app.train_state == "training" and app.status.info.step > 0,
+                   what="training to start")
+
+
+async def test_t_starts_training_and_the_chart_and_status_follow(tmp_path):
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start_training(pilot, app)
+        await wait_for(pilot, lambda: len(app.chart.train_points) >= 3 and app.chart.val_points,
+                       what="chart points")
+        assert "TRAINING" in rendered(app.status) and "step" in rendered(app.status)
+        assert app.status.info.step > 0 and app.status.info.chars_per_s
+        await wait_for(pilot, lambda: "Sample at step" in str(app.query_one("#sample")
+                                                                .border_title), what="sample")
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+
+
+async def test_pause_resume_stop_and_save(tmp_path):
+    app = app_for(tmp_path, config=small_config(eval_every=100_000))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start_training(pilot, app)
+        await press(pilot, "t")
+        assert app.train_state == "paused"
+        await wait_for(pilot, lambda: app.trainer.state == "paused", what="pause")
+        paused_at = app.trainer.step
+        await pilot.pause(0.5)
+        assert app.trainer.step == paused_at
+        assert "PAUSED" in rendered(app.status)
+
+        await press(pilot, "w")  # save works while paused
+        await wait_for(pilot, lambda: list(tmp_path.glob("*.pt")), what="checkpoint file")
+
+        await press(pilot, "t")
+        await wait_for(pilot, lambda: app.trainer.step > paused_at + 2, what="resume")
+        assert app.train_state == "training"
+
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        assert app.trainer.latest_checkpoint.exists()
+        assert "STOPPED" in rendered(app.status)
+
+
+async def test_generation_streams_from_the_prime_while_training(tmp_path):
+    app = app_for(tmp_path, generation_pace=300)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start_training(pilot, app)
+        app.query_one("#length", Input).value = "3000"
+        await press(pilot, "g")
+        assert isinstance(app.focused, Input) and app.focused.id == "prime"
+        await press(pilot, *"The")
+        await press(pilot, "enter")
+        console = app.query_one(GenerationConsole)
+        await wait_for(pilot, lambda: len(console.output_text()) > 5, what="first characters")
+        first = len(console.output_text())
+        await wait_for(pilot, lambda: len(console.output_text()) > first + 20, what="more text")
+        assert console.output_text().startswith("The")
+        await press(pilot, "escape")  # stops the generation
+        await wait_for(pilot, lambda: app.gen_worker is None or not app.gen_worker.is_running,
+                       what="generation to stop")
+        stopped_at = len(console.output_text())
+        await pilot.pause(0.3)
+        assert len(console.output_text()) == stopped_at < 3 + 3000
+
+
+async def test_temperature_keys_change_display_and_sampler(tmp_path):
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start_training(pilot, app)
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        knobs = app.query_one("#gen-knobs", Static)
+        await press(pilot, "right_square_bracket")
+        assert app.sampling.temperature == pytest.approx(0.9)
+        assert "0.9" in rendered(knobs)
+        for _ in range(12):
+            await press(pilot, "left_square_bracket")
+        assert app.sampling.temperature == 0.0  # clamped at 0: greedy
+        assert "greedy" in rendered(knobs)
+        await press(pilot, "right_curly_bracket")
+        assert app.sampling.top_k is None  # already "all"
+        await press(pilot, "left_curly_bracket")
+        assert app.sampling.top_k == 40 and "40" in rendered(knobs)
+
+        # the sampler really uses T = 0: the text equals the greedy continuation
+        app.query_one("#length", Input).value = "60"
+        app.query_one("#prime", Input).value = "The "
+        app.generate("The ")
+        console = app.query_one(GenerationConsole)
+        await wait_for(pilot, lambda: app.gen_worker is None, what="generation")
+        expected = sample_text(app.trainer.snapshot_model(), app.trainer.corpus.vocab, "The ",
+                               60, temperature=0.0)
+        assert console.output_text() == expected
+
+
+async def test_quit_during_training_exits_promptly_and_saves(tmp_path):
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start_training(pilot, app)
+        started = time.monotonic()
+        await press(pilot, "q")
+        await wait_for(pilot, lambda: not app.is_running, timeout=20, what="exit")
+        assert time.monotonic() - started < 10
+    assert list(tmp_path.glob("*.pt"))
+    assert app.trainer.state == "stopped"
+
+
+async def test_a_bad_corpus_path_shows_an_error_not_a_crash(tmp_path):
+    app = app_for(tmp_path, corpus=str(tmp_path / "missing.txt"))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        assert "does not exist" in rendered(app.query_one("#corpus-name"))
+        assert app.train_state == "idle" and "ERROR" in rendered(app.status)
+        await press(pilot, "t")  # nothing to train on: a hint, not a crash
+        await pilot.pause(0.2)
+        assert app.is_running and app.trainer is None
+
+
+async def test_binary_corpus_and_bad_checkpoint_are_reported(tmp_path):
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"nonsense")
+    app = app_for(tmp_path, corpus=str(binary), checkpoint=str(junk))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        assert "binary" in rendered(app.query_one("#corpus-name"))
+        assert app.is_running and app.opened is None
+
+
+async def test_settings_refuse_bad_values_in_place_and_apply_good_ones(tmp_path):
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, "e")
+        screen = app.screen
+        hidden = screen.query_one("#set-hidden_size", Input)
+        lr = screen.query_one("#set-lr", Input)
+        hidden.value = "-5"
+        hidden.focus()
+        await press(pilot, "enter")  # enter in any box applies
+        assert app.screen is screen  # refused: still open, the box marked
+        assert "hidden-size" in rendered(screen.query_one("#settings-error"))
+        assert hidden.has_class("-invalid") and app.focused is hidden
+        hidden.value = "96"
+        lr.value = "abc"
+        await press(pilot, "enter")
+        assert app.screen is screen
+        assert "not a number" in rendered(screen.query_one("#settings-error"))
+        assert app.focused is lr
+        lr.value = "0.002"
+        await press(pilot, "enter")
+        await wait_for(pilot, lambda: app.screen is not screen, what="settings to close")
+        assert app.config.hidden_size == 96 and app.config.lr == 0.002
+        await press(pilot, "e")
+        app.screen.query_one("#preset").value = "lesson"
+        await pilot.pause(0.1)
+        assert app.screen.query_one("#set-hidden_size", Input).value == "128"
+        await press(pilot, "escape")
+        assert app.config.hidden_size == 96  # cancelled: unchanged
+
+
+async def test_corpus_picker_switches_corpus(tmp_path, monkeypatch):
+    (tmp_path / "tiny.txt").write_text("a tiny corpus of our own, for the picker\n" * 20)
+    monkeypatch.setenv("CHARTUI_CORPORA", str(tmp_path))
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, "c")
+        options = app.screen.query_one("#corpus-list")
+        names = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        options.highlighted = names.index("tiny")
+        await press(pilot, "enter")
+        await wait_for(pilot, lambda: app.corpus is not None and app.corpus.name == "tiny",
+                       what="new corpus")
+        assert "tiny" in rendered(app.query_one(CorpusPane).query_one("#corpus-name"))
+
+
+async def test_open_checkpoint_and_generate_without_training(tmp_path):
+    from chartui.corpus import load_corpus
+    from chartui.trainer import Trainer
+    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=10), device="cpu",
+                   checkpoint_dir=tmp_path).run()
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, "o")
+        await wait_for(pilot, lambda: app.screen.query("#checkpoint-list"), what="picker")
+        await press(pilot, "enter")
+        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        assert app.opened[2] == done.checkpoint
+        assert len(app.chart.train_points) == 10
+        app.query_one("#prime", Input).value = "Th"
+        app.generate("Th")
+        await wait_for(pilot, lambda: app.gen_worker is None, what="generation")
+        assert app.query_one(GenerationConsole).output_text().startswith("Th")
+        assert len(app.query_one(GenerationConsole).output_text()) == 2 + 500
+
+
+async def test_too_small_terminal_says_what_it_needs(tmp_path):
+    app = app_for(tmp_path)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await settle(pilot, app)
+        message = rendered(app.query_one("#too-small"))
+        assert "at least 60×18" in message and "40×12" in message
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.1)
+        assert not app.screen.has_class("too-small")
+
+
+async def test_keys_can_be_remapped_by_binding_id(tmp_path):
+    app = app_for(tmp_path, keymap={"toggle_training": "s"})
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, "t")
+        await pilot.pause(0.2)
+        assert app.train_state == "idle"
+        await press(pilot, "s")
+        await wait_for(pilot, lambda: app.train_state == "training", what="training")
+        await press(pilot, "question_mark")
+        assert ("s", "start, pause or resume training", "toggle_training") in app.screen.keys
+        await press(pilot, "escape")
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
