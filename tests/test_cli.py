@@ -146,3 +146,9 @@ def test_ctrl_c_stops_cleanly_and_saves(tmp_path):
     assert done["event"] == "done" and done["state"] == "stopped"
     assert os.path.exists(done["checkpoint"])
     assert "Traceback" not in err
+
+
+def test_the_app_needs_a_terminal():
+    result = subprocess.run([sys.executable, "-m", "chartui"], capture_output=True, text=True,
+                            timeout=60, stdin=subprocess.DEVNULL)
+    assert_clean_error(result, "interactive terminal")

@@ -54,10 +54,10 @@ class CorpusPane(Vertical):
         self.query_one("#corpus-facts", Static).update(
             f"{len(corpus):,} characters\nvocabulary {len(corpus.vocab)}\n"
             f"train {format_count(len(corpus) - n_val)} · val {format_count(n_val)}")
-        top = Text("top ")
-        for i in order[:8]:
-            top.append(visible_char(corpus.vocab.chars[i]), "bold")
-            top.append(f" {100 * counts[i] / total:.1f}% ")
+        top = Text("most common (%): ", style="dim")
+        for i in order[:10]:
+            top.append(visible_char(corpus.vocab.chars[i]), "bold reverse")
+            top.append(f"{100 * counts[i] / total:.0f} ")
         self.query_one("#corpus-top", Static).update(top)
         self.query_one("#corpus-spark", Sparkline).data = [float(counts[i]) for i in order[:48]]
         self.query_one("#corpus-preview", TextArea).load_text(corpus.text(0, PREVIEW_CHARS))

@@ -8,6 +8,9 @@ from textual_plotext import PlotextPlot
 
 from chartui.curves import downsample, smooth
 from chartui.tui import widget_css
+from chartui.tui.widgets.status import format_count
+
+LEGEND = "[grey62]· train[/]  [cyan]⠒ smoothed[/]  [orange1]• val[/]"
 
 
 class LossChart(PlotextPlot):
@@ -29,6 +32,7 @@ class LossChart(PlotextPlot):
     def on_mount(self) -> None:
         super().on_mount()
         self.border_title = "Loss (nats/char)"
+        self.border_subtitle = LEGEND
         self.set_interval(1 / self.REDRAW_HZ, self._redraw_if_dirty)
         self.replot()
 
@@ -59,20 +63,21 @@ class LossChart(PlotextPlot):
         plt.xlabel("step")
         width = max(10, self.size.width)
         train = downsample(self.train_points, 2 * width)
-        if train:
-            steps = [s for s, _ in train]
-            losses = [v for _, v in train]
-            plt.plot(steps, losses, color="gray", marker="dot", label="train")
-            plt.plot(steps, smooth(losses, 0.8), color="cyan+", marker="braille",
-                     label="smoothed")
         val = downsample(self.val_points, width)
+        steps = [s for s, _ in train] + [s for s, _ in val]
+        if train:
+            losses = [v for _, v in train]
+            plt.plot([s for s, _ in train], losses, color="gray", marker="dot")
+            plt.plot([s for s, _ in train], smooth(losses, 0.8), color="cyan+",
+                     marker="braille")
         if val:
             plt.scatter([s for s, _ in val], [v for _, v in val], color="orange+",
-                        marker="dot", label="val")
-        if not train and not val:
-            plt.title("press t to train")
-        else:
-            plt.title("")
+                        marker="dot")
+        if steps:
+            low, high = min(steps), max(steps)
+            ticks = sorted({round(low + (high - low) * i / 4) for i in range(5)})
+            plt.xticks(ticks, [format_count(t) for t in ticks])
+        plt.title("" if steps else "press t to train")
         self.refresh()
 
 

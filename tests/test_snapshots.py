@@ -1,0 +1,102 @@
+"""Pictures of the app (pytest-textual-snapshot), from fixed data only: never live training.
+
+Update the pictures after an intended change with `python -m pytest tests/test_snapshots.py
+--snapshot-update`, then look at them (`snapshot_report.html`) before committing.
+"""
+
+import math
+
+import pytest
+from textual.widgets import Input
+
+from chartui.corpus import corpus_from_text
+from chartui.tui.app import make_app
+from chartui.tui.widgets.loss_chart import SampleView
+
+from tui_helpers import small_config
+
+DEMO_TEXT = """\
+Why does the model repeat itself at low temperature?
+Because a low temperature sharpens the distribution: the likeliest character wins more often,
+so common words and phrases come back again and again. Raise the temperature a little (press ])
+and the text becomes more varied, and also more often wrong.
+
+What is a "character-level" model?
+It reads and writes one character at a time (letters, spaces, newlines, brackets), so it has to
+learn spelling before it can learn words, and words before it can learn (short) sentences.
+
+How long should I train?
+Watch the validation loss: while it falls, the model is still learning things that generalise;
+when it rises while the training loss keeps falling, the model has started to memorise.
+"""
+
+GENERATED = ("The model learns to spell before it learns to mean, and the loss falls "
+             "slowly while the text gets better: first spaces, then short words, then "
+             "longer words with the right endings.")
+
+
+@pytest.fixture(autouse=True)
+def _stable_terminal(monkeypatch):
+    for name in ("TEXTUAL_THEME", "NO_COLOR", "TEXTUAL_COLOR_SYSTEM", "CHARTUI_CORPORA",
+                 "CHARTUI_KEYMAP"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def demo_app():
+    return make_app(corpus=corpus_from_text(DEMO_TEXT, name="demo"), config=small_config(),
+                    checkpoint_dir="checkpoints-snapshot", device="cpu",
+                    load_user_keymap=False, generation_pace=0)
+
+
+async def steady(pilot):
+    app = pilot.app
+    app.animation_level = "none"
+    await app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+    for box in app.screen.query(Input):
+        box.cursor_blink = False
+
+
+async def with_history(pilot):
+    """A fixed loss history, status and generated text, as if a run had been paused."""
+    await steady(pilot)
+    app = pilot.app
+    train = [(s, 1.45 + 2.9 * math.exp(-s / 260) + 0.08 * math.sin(s / 7))
+             for s in range(1, 1201, 3)]
+    val = [(s, 1.5 + 2.7 * math.exp(-s / 260)) for s in range(200, 1201, 200)]
+    app.chart.set_history(train, val)
+    app.chart.replot()
+    app.status.show(state="paused", step=1200, total_steps=3000, chars_per_s=31_500,
+                    elapsed_s=41, eta_s=62, best_val_loss=val[-1][1], device="cpu")
+    app.query_one(SampleView).show_sample(1200, "The model wirtes one character at a time, "
+                                                "and the loss falls.")
+    app.console_pane.begin("The ")
+    app.console_pane.append(GENERATED[4:])
+    await pilot.pause(0.1)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_main_screen_before_training(snap_compare, size):
+    assert snap_compare(demo_app(), terminal_size=size, run_before=steady)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_main_screen_with_history_and_text(snap_compare, size):
+    assert snap_compare(demo_app(), terminal_size=size, run_before=with_history)
+
+
+def test_settings_screen(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(80, 24), press=["e"], run_before=steady)
+
+
+def test_help_screen(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(80, 24), press=["question_mark"],
+                        run_before=steady)
+
+
+def test_corpus_picker(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(80, 24), press=["c"], run_before=steady)
+
+
+def test_too_small_terminal(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(50, 14), run_before=steady)
