@@ -11,7 +11,10 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
+
+STARTED_AT = time.perf_counter()  # --max-time counts from here: start-up is part of the budget
 
 from chartui import __version__
 from chartui.corpus import DEFAULT_CORPUS
@@ -85,6 +88,8 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
                             "planned for this time (without --iterations, time alone decides)")
     train.add_argument("--batch-size", type=_positive_int)
     train.add_argument("--seq-len", type=_positive_int, help="characters per training window")
+    train.add_argument("--batching", help="stream (continuous streams, state carried; default) "
+                                          "or random (random windows from a zero state)")
     train.add_argument("--embedding", type=_positive_int, dest="embedding_dim")
     train.add_argument("--hidden", type=_positive_int, dest="hidden_size")
     train.add_argument("--layers", type=_positive_int, dest="num_layers")
@@ -136,7 +141,7 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
 
 # --- commands -----------------------------------------------------------------------------------
 
-TRAIN_OPTIONS = ("iterations", "max_time", "batch_size", "seq_len", "embedding_dim",
+TRAIN_OPTIONS = ("iterations", "max_time", "batch_size", "seq_len", "batching", "embedding_dim",
                  "hidden_size", "num_layers", "dropout", "lr", "schedule", "warmup_steps", "clip",
                  "min_lr_ratio", "val_fraction", "eval_every", "eval_max_chars", "sample_every",
                  "sample_prime", "sample_length", "sample_temperature", "sample_top_k", "seed",
@@ -228,7 +233,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        done = trainer.run(listener)
+        done = trainer.run(listener, started_at=STARTED_AT)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

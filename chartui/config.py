@@ -34,6 +34,7 @@ class TrainConfig:
     # optimisation
     batch_size: int = 32
     seq_len: int = 100
+    batching: str = "stream"            # "stream" (state carried) or "random" windows
     lr: float = 3e-3
     schedule: str = "cosine"            # "cosine" (warm-up, then cosine decay) or "constant"
     warmup_steps: int = 50
@@ -111,6 +112,8 @@ class TrainConfig:
             whole("sample_top_k", 1, 1_000_000)
         if self.schedule not in SCHEDULES:
             bad("schedule", self.schedule, f"use one of: {', '.join(SCHEDULES)}")
+        if self.batching not in BATCHING:
+            bad("batching", self.batching, f"use one of: {', '.join(BATCHING)}")
         if self.engine not in ("fast", "cell"):
             bad("engine", self.engine, "use fast or cell")
         if self.vocabulary not in ("corpus", "printable"):
@@ -121,12 +124,14 @@ class TrainConfig:
 
 
 SCHEDULES = ("cosine", "constant")
+BATCHING = ("stream", "random")
 
 PRESETS: dict[str, TrainConfig] = {
     "default": TrainConfig(),
     "lesson": TrainConfig(
         preset="lesson", embedding_dim=100, hidden_size=128, num_layers=1, dropout=0.0,
-        vocabulary="printable", batch_size=1, seq_len=200, lr=0.005, schedule="constant",
+        vocabulary="printable", batch_size=1, seq_len=200, batching="random", lr=0.005,
+        schedule="constant",
         warmup_steps=0, clip=0.0, iterations=5000, seed=123, eval_every=200,
         sample_every=200, sample_prime="Th", sample_length=200, sample_temperature=0.8),
     "anna": TrainConfig(
@@ -145,22 +150,20 @@ def preset(name: str) -> TrainConfig:
                            ) from None
 
 
-def learning_rate(config: TrainConfig, step: int, elapsed_s: float) -> float:
+def learning_rate(config: TrainConfig, step: int, time_fraction: float = 0.0) -> float:
     """The learning rate for `step`: linear warm-up, then cosine decay to min_lr_ratio * lr.
 
-    Progress is the larger of step / iterations and elapsed / max_time, so a time budget
-    plans the decay for the time given.
+    Progress is the larger of step / iterations and `time_fraction` (the share of the time
+    budget used), so a time budget plans the decay for the time given.
     """
     if config.schedule == "constant":
         return config.lr
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
-    progress = 0.0
+    progress = time_fraction if config.max_time else 0.0
     if config.iterations:
         span = max(1, config.iterations - config.warmup_steps)
-        progress = (step - config.warmup_steps) / span
-    if config.max_time:
-        progress = max(progress, elapsed_s / config.max_time)
+        progress = max(progress, (step - config.warmup_steps) / span)
     progress = min(1.0, max(0.0, progress))
     floor = config.lr * config.min_lr_ratio
     return floor + (config.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))

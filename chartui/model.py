@@ -90,17 +90,22 @@ class CharLSTM(nn.Module):
             layer_input = self.dropout(out)
         return self.head(layer_input), (torch.stack(h_last), torch.stack(c_last))
 
-    def step(self, ids: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        """One character per sequence: logits (batch, vocab) for ids (batch,), via the cells."""
-        h0, c0 = state
+    def step(self, ids: torch.Tensor, layers: list[tuple[torch.Tensor, torch.Tensor]]
+             ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
+        """One character per sequence through the LSTMCells: logits (batch, vocab) for ids
+        (batch,). `layers` holds each layer's (h, c), as `split_state` gives it."""
         x = self.embedding(ids)
-        h_new, c_new = [], []
-        for layer, cell in enumerate(self.cells):
-            h, c = cell(x, (h0[layer], c0[layer]))
-            h_new.append(h)
-            c_new.append(c)
-            x = self.dropout(h)
-        return self.head(x), (torch.stack(h_new), torch.stack(c_new))
+        new_layers = []
+        for cell, hc in zip(self.cells, layers):
+            h, c = cell(x, hc)
+            new_layers.append((h, c))
+            x = self.dropout(h) if self.training else h
+        return self.head(x), new_layers
+
+    @staticmethod
+    def split_state(state: State) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(h, c) of shape (layers, batch, hidden) as a list of per-layer (h, c) pairs."""
+        return list(zip(state[0].unbind(0), state[1].unbind(0)))
 
 
 def resolve_device(name: str = "auto") -> torch.device:

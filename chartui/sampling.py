@@ -7,32 +7,34 @@ Top-k keeps only the k most likely characters before sampling.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
+import numpy as np
 import torch
 
 from chartui.config import SamplingSettings, check_length
 from chartui.model import CharLSTM
 from chartui.vocab import Vocabulary
 
-def next_char_distribution(logits: torch.Tensor, temperature: float, top_k: int | None = None
-                           ) -> torch.Tensor:
-    """Probabilities of the next character from logits (..., vocab).
+def next_char_distribution(logits: np.ndarray, temperature: float, top_k: int | None = None
+                           ) -> np.ndarray:
+    """Probabilities of the next character from a vector of logits.
 
     T = 0 puts all the mass on the argmax. Softmax subtracts the maximum first, so a tiny T
-    never overflows.
+    never overflows. With top-k, only the k highest logits keep any mass.
     """
-    logits = logits.float()
+    logits = np.asarray(logits, dtype=np.float64)
+    probs = np.zeros_like(logits)
     if temperature <= 0:
-        probs = torch.zeros_like(logits)
-        probs.scatter_(-1, logits.argmax(-1, keepdim=True), 1.0)
+        probs[int(np.argmax(logits))] = 1.0
         return probs
     scaled = logits / temperature
     if top_k is not None and top_k < scaled.shape[-1]:
-        kth = torch.topk(scaled, top_k, dim=-1).values[..., -1:]
-        scaled = scaled.masked_fill(scaled < kth, float("-inf"))
-    return torch.softmax(scaled - scaled.max(-1, keepdim=True).values, dim=-1)
+        keep = np.argpartition(-scaled, top_k - 1)[:top_k]
+        probs[keep] = np.exp(scaled[keep] - scaled[keep].max())
+    else:
+        probs = np.exp(scaled - scaled.max())
+    return probs / probs.sum()
 
 
 def prime_ids(vocab: Vocabulary, prime: str) -> list[int]:
@@ -50,11 +52,9 @@ def prime_ids(vocab: Vocabulary, prime: str) -> list[int]:
     return [0]
 
 
-def make_generator(seed: int | None, device: torch.device) -> torch.Generator:
-    generator = torch.Generator(device=device)
-    generator.manual_seed(seed if seed is not None else int.from_bytes(os.urandom(8), "little")
-                          & 0x7FFF_FFFF_FFFF_FFFF)
-    return generator
+def make_generator(seed: int | None) -> np.random.Generator:
+    """The random numbers one generation draws from (fresh entropy without a seed)."""
+    return np.random.default_rng(seed)
 
 
 def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length: int = 200,
@@ -64,28 +64,34 @@ def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length:
 
     `settings` is read before every character: change its temperature or top_k while the
     stream runs and the next characters follow. Same model, prime, settings and seed give the
-    same text.
+    same text. The prime goes through the fused kernel in one call; then each character runs
+    the LSTMCells once.
     """
     settings = settings or SamplingSettings()
     settings.validate(len(vocab))
     check_length(length)
     device = model.head.weight.device
-    generator = make_generator(seed, device)
+    rng = make_generator(seed)
     ids = torch.tensor(prime_ids(vocab, prime), dtype=torch.long, device=device)
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
             state = model.init_state(1)
-            if len(ids) > 1:  # the prime's bulk goes through the fused kernel in one call
+            if len(ids) > 1:
                 _, state = model(ids[None, :-1], state)
-            current = ids[-1:]
+            layers = model.split_state(state)
+        current = ids[-1:]
         for _ in range(length):
             with torch.inference_mode():
-                logits, state = model.step(current, state)
-                probs = next_char_distribution(logits[0], settings.temperature, settings.top_k)
-                current = torch.multinomial(probs, 1, generator=generator)
-            yield vocab.chars[int(current)]
+                logits, layers = model.step(current, layers)
+                scores = logits[0].cpu().numpy()
+            probs = next_char_distribution(scores, settings.temperature, settings.top_k)
+            cumulative = np.cumsum(probs)
+            index = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1],
+                                            side="right")), len(probs) - 1)
+            current = torch.tensor([index], device=device)
+            yield vocab.chars[index]
     finally:
         model.train(was_training)
 

@@ -116,6 +116,8 @@ class Trainer:
                                         config.hidden_size, config.num_layers, config.dropout)
         self.model = CharLSTM(self.model_config)
         self.batch_generator = torch.Generator().manual_seed(config.seed)
+        self.stream_position = 0
+        self.carried_state = None
         self.step = 0
         self.elapsed_before = 0.0
         self.history = LossHistory([], [])
@@ -140,6 +142,7 @@ class Trainer:
         self._written: list[Path] = []
         self._run_start_step = self.step
         self._saved_step: int | None = None
+        self._eval_seconds = self._save_seconds = self._step_seconds = 0.0
 
     # --- set-up --------------------------------------------------------------------------------
 
@@ -171,6 +174,10 @@ class Trainer:
             torch.set_rng_state(rng["torch"])
         if "batches" in rng:
             self.batch_generator.set_state(rng["batches"])
+        stream = payload.get("stream") or {}
+        self.stream_position = int(stream.get("position", 0))
+        if stream.get("h") is not None:
+            self.carried_state = (stream["h"].to(self.device), stream["c"].to(self.device))
 
     # --- control from other threads ------------------------------------------------------------
 
@@ -202,12 +209,24 @@ class Trainer:
     # --- the loop -----------------------------------------------------------------------------
 
     def get_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Random windows of the training text: inputs and the same text shifted by one."""
+        """Inputs and targets (the same text shifted by one), shape (batch, seq_len).
+
+        "random": windows at random places (the lesson's way; each starts from a zero state).
+        "stream": the text read as `batch_size` continuous streams that start at evenly spaced
+        places and wrap around at the end; the LSTM state is carried from one batch to the next
+        (truncated backpropagation through time, as in char-rnn and the Anna tutorial).
+        """
         c = self.config
-        starts = torch.randint(0, len(self.train_data) - c.seq_len, (c.batch_size,),
-                               generator=self.batch_generator).numpy()
-        windows = self.train_data[starts[:, None] + np.arange(c.seq_len + 1)]
-        windows = torch.from_numpy(windows.astype(np.int64)).to(self.device)
+        n = len(self.train_data)
+        if c.batching == "random":
+            starts = torch.randint(0, n - c.seq_len, (c.batch_size,),
+                                   generator=self.batch_generator).numpy()
+            index = starts[:, None] + np.arange(c.seq_len + 1)
+        else:
+            offsets = np.arange(c.batch_size, dtype=np.int64) * (n // c.batch_size)
+            index = (offsets[:, None] + self.stream_position + np.arange(c.seq_len + 1)) % n
+            self.stream_position = (self.stream_position + c.seq_len) % n
+        windows = torch.from_numpy(self.train_data[index].astype(np.int64)).to(self.device)
         return windows[:, :-1], windows[:, 1:]
 
     def train_step(self, lr: float) -> float:
@@ -215,7 +234,12 @@ class Trainer:
         x, y = self.get_batch()
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        logits, _ = self.model(x, engine=self.config.engine)
+        state = self.carried_state if self.config.batching == "stream" else None
+        if state is not None and state[0].shape[1] != x.shape[0]:
+            state = None  # the batch size changed (a resumed run): start the streams afresh
+        logits, state = self.model(x, state, engine=self.config.engine)
+        if self.config.batching == "stream":
+            self.carried_state = (state[0].detach(), state[1].detach())
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -226,24 +250,29 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self) -> float | None:
-        """Mean loss (nats/char) on the held-out text, in eval mode; None without a split."""
+        """Mean loss (nats/char) on the held-out text, in eval mode; None without a split.
+
+        The held-out text (at most `eval_max_chars` of it) is read as up to 32 continuous
+        streams with the state carried along, so every character but the first of each stream
+        is predicted with its full context, as a reader of the text would.
+        """
         data = self.val_data[: self.config.eval_max_chars + 1]
         if len(data) < 2:
             return None
-        window = min(self.config.seq_len, len(data) - 1)
-        n_windows = (len(data) - 1) // window
-        starts = np.arange(n_windows) * window
-        idx = starts[:, None] + np.arange(window + 1)
-        windows = torch.from_numpy(data[idx].astype(np.int64)).to(self.device)
+        window = self.config.seq_len
+        rows = max(1, min(32, (len(data) - 1) // (8 * window)))
+        length = (len(data) - 1) // rows
+        streams = np.stack([data[r * length: r * length + length + 1] for r in range(rows)])
+        streams = torch.from_numpy(streams.astype(np.int64)).to(self.device)
         self.model.eval()
-        total, count = 0.0, 0
-        for chunk in torch.split(windows, 256):
-            logits, _ = self.model(chunk[:, :-1], engine="fast")
+        total, state = 0.0, None
+        for start in range(0, length, window):
+            chunk = streams[:, start: start + window + 1]
+            logits, state = self.model(chunk[:, :-1], state, engine="fast")
             total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
                                      chunk[:, 1:].reshape(-1), reduction="sum").item()
-            count += chunk[:, 1:].numel()
         self.model.train()
-        return total / count
+        return total / (rows * length)
 
     def draw_sample(self) -> str:
         c = self.config
@@ -251,19 +280,24 @@ class Trainer:
                            c.sample_temperature, c.sample_top_k, seed=c.seed + self.step)
 
     def run(self, listener: Listener | None = None, report_interval: float = 0.25,
-            should_stop: Callable[[], bool] | None = None) -> Progress:
+            should_stop: Callable[[], bool] | None = None,
+            started_at: float | None = None) -> Progress:
         """Train; returns the final ("done") Progress, which is also sent to the listener.
 
         `should_stop` is asked before every step (e.g. a worker's cancellation flag).
+        `started_at` (a `time.perf_counter()` reading) is when the time budget began, e.g.
+        when the program started, so that `max_time` covers start-up too; the run stops early
+        enough to leave time for its final evaluation and checkpoint.
         """
         emit = listener or (lambda p: None)
         c = self.config
         self.state = "training"
-        start = time.perf_counter()
+        start = started_at if started_at is not None else time.perf_counter()
         self._run_start_step = self.step
         first_loss = self.history.train[0] if self.history.train else None
         last_emit, pending, chars_since, train_time, last_speed = start, [], 0, 0.0, 0.0
         lr = learning_rate(c, self.step, 0.0)
+        self._eval_seconds = self._save_seconds = self._step_seconds = 0.0
         ending = "finished"
         message = None
         emit(self._progress("start", start, None, None, lr, 0.0,
@@ -276,7 +310,8 @@ class Trainer:
                 break
             if c.iterations is not None and self.step >= c.iterations:
                 break
-            if c.max_time is not None and elapsed >= c.max_time:
+            reserve = self._eval_seconds + self._save_seconds + self._step_seconds
+            if c.max_time is not None and elapsed + reserve >= c.max_time:
                 ending = "time_limit"
                 break
             if not self._running.is_set():
@@ -298,12 +333,14 @@ class Trainer:
                     self.state = "training"
                 last_emit = time.perf_counter()
                 continue
-            lr = learning_rate(c, self.step, elapsed)
+            time_fraction = elapsed / max(1e-9, c.max_time - reserve) if c.max_time else 0.0
+            lr = learning_rate(c, self.step, time_fraction)
             step_start = time.perf_counter()
             with self._lock:
                 loss = self.train_step(lr)
                 self.step += 1
-            train_time += time.perf_counter() - step_start
+            self._step_seconds = time.perf_counter() - step_start
+            train_time += self._step_seconds
             if first_loss is None:
                 first_loss = loss
             if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * first_loss:
@@ -368,7 +405,9 @@ class Trainer:
                         best_val_loss=self.best_val_loss, **extra)
 
     def _record_eval(self) -> float | None:
+        began = time.perf_counter()
         val_loss = self.evaluate()
+        self._eval_seconds = time.perf_counter() - began
         if val_loss is not None:
             self.history.val.append((self.step, val_loss))
             if self.best_val_loss is None or val_loss < self.best_val_loss:
@@ -397,6 +436,9 @@ class Trainer:
             "elapsed_s": self.elapsed_before,
             "history": self.history.to_payload(),
             "rng": {"torch": torch.get_rng_state(), "batches": self.batch_generator.get_state()},
+            "stream": {"position": self.stream_position,
+                       "h": None if self.carried_state is None else self.carried_state[0].cpu(),
+                       "c": None if self.carried_state is None else self.carried_state[1].cpu()},
             "corpus": {"name": self.corpus.name, "source": self.corpus.source,
                        "fingerprint": self.corpus.fingerprint, "n_chars": len(self.corpus)},
         }
@@ -410,8 +452,10 @@ class Trainer:
         while path.exists() and path not in self._written:
             path = self.checkpoint_dir / f"{base}-{n}.pt"
             n += 1
+        began = time.perf_counter()
         with self._lock:
             save_checkpoint(self.checkpoint_payload(val_loss), path)
+        self._save_seconds = time.perf_counter() - began
         if path not in self._written:
             self._written.append(path)
         self.latest_checkpoint = path

@@ -34,7 +34,7 @@ def test_single_steps_match_the_whole_sequence():
     x = torch.randint(0, 10, (2, 9))
     with torch.no_grad():
         logits, _ = model(x)
-        state = model.init_state(2)
+        state = model.split_state(model.init_state(2))
         stepped = []
         for t in range(9):
             out, state = model.step(x[:, t], state)

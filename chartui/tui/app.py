@@ -144,7 +144,7 @@ class ChartuiApp(App):
             self.post_message(CorpusLoaded(self._given_corpus))
         else:
             self.load_corpus(self.corpus_name)
-        self._warm_up()
+        self.set_timer(0.5, self._warm_up)  # after the first screen is up
         if self._startup_checkpoint:
             self.open_checkpoint(self._startup_checkpoint, resume=bool(self.resume_path))
 

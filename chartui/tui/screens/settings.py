@@ -11,15 +11,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from chartui.config import PRESETS, SCHEDULES, SettingError, TrainConfig
+from chartui.config import BATCHING, PRESETS, SCHEDULES, SettingError, TrainConfig
 from chartui.tui import widget_css
 
-CHOICES = {"schedule": SCHEDULES, "engine": ("fast", "cell"),
+CHOICES = {"schedule": SCHEDULES, "engine": ("fast", "cell"), "batching": BATCHING,
            "vocabulary": ("corpus", "printable")}
 LABELS = {
     "embedding_dim": "embedding size", "hidden_size": "hidden size (LSTMCell)",
     "num_layers": "layers", "dropout": "dropout", "vocabulary": "vocabulary",
-    "batch_size": "batch size", "seq_len": "window (chars)", "lr": "learning rate (Adam)",
+    "batch_size": "batch size", "seq_len": "window (chars)", "batching": "batches",
+    "lr": "learning rate (Adam)",
     "schedule": "lr schedule", "warmup_steps": "warm-up steps", "min_lr_ratio": "final lr ratio",
     "clip": "grad-norm clip (0 off)", "iterations": "iterations (empty: time)",
     "max_time": "time limit s (empty: none)", "engine": "engine", "seed": "seed",

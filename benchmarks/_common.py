@@ -1,0 +1,34 @@
+"""Helpers shared by the benchmark scripts: a corpus to measure on, and printing results."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import sys
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_CORPUS = REPO.parent / "shared" / "corpora" / "tinyshakespeare.txt"
+
+
+def benchmark_text() -> tuple[str, str]:
+    """English text to measure on: tiny Shakespeare when it is beside the repo, else our FAQ."""
+    path = Path(os.environ.get("CHARTUI_BENCH_CORPUS", SHARED_CORPUS))
+    if not path.is_file():
+        path = REPO / "corpora" / "chartui-faq.txt"
+    return path.read_text(encoding="utf-8"), str(path)
+
+
+def report(name: str, results: dict) -> None:
+    """Print the results as one JSON object, with the command that reproduces them."""
+    print(json.dumps({
+        "benchmark": name,
+        "command": " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]),
+        "machine": {"cpus": os.cpu_count(), "torch": torch.__version__,
+                    "torch_threads": torch.get_num_threads(), "python": platform.python_version()},
+        **results,
+    }, indent=2))

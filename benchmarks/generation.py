@@ -1,0 +1,59 @@
+"""Generation speed at the lesson's size: chartui's sample_stream against the lesson's loop.
+
+Interleaved over several rounds in one run; medians reported.
+
+    python benchmarks/generation.py [--length 3000] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import report  # noqa: E402
+from lesson import sampling_chars_per_second  # noqa: E402
+
+from chartui.config import SamplingSettings  # noqa: E402
+from chartui.model import CharLSTM, ModelConfig  # noqa: E402
+from chartui.sampling import sample_stream  # noqa: E402
+from chartui.vocab import Vocabulary  # noqa: E402
+
+
+def chartui_chars_per_second(length: int) -> float:
+    torch.manual_seed(123)
+    model = CharLSTM(ModelConfig(100, 100, 128, 1)).eval()
+    vocab = Vocabulary.printable()
+    began = time.perf_counter()
+    count = sum(1 for _ in sample_stream(model, vocab, "Th", length, SamplingSettings(0.8),
+                                         seed=1))
+    return count / (time.perf_counter() - began)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--length", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    runs = {"lesson": [], "chartui": []}
+    for _ in range(args.rounds):
+        runs["lesson"].append(sampling_chars_per_second(args.length))
+        runs["chartui"].append(chartui_chars_per_second(args.length))
+    median = {k: statistics.median(v) for k, v in runs.items()}
+    report("generation speed at the lesson's size", {
+        "chars_per_s": {k: round(v) for k, v in median.items()},
+        "all_rounds": {k: [round(x) for x in v] for k, v in runs.items()},
+        "chartui_vs_lesson": round(median["chartui"] / median["lesson"], 2),
+        "target": ">= 1.5",
+    })
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""UI responsiveness while training at full speed, measured on the real app (Textual pilot).
+
+  - key latency: time from a key event to the first screen write that shows its effect
+    (`]` / `[` temperature, a character typed into the prime box, opening help), p50 and p95;
+  - training throughput inside the app against the same trainer headless (steps per second of
+    wall time, evaluations off), in one run;
+  - chart redraw time with 100,000 steps of history.
+
+    python benchmarks/ui.py [--seconds 20] [--presses 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import benchmark_text, report  # noqa: E402
+
+from chartui.config import preset  # noqa: E402
+from chartui.corpus import corpus_from_text  # noqa: E402
+from chartui.trainer import Trainer  # noqa: E402
+from chartui.tui.app import make_app  # noqa: E402
+
+CONFIG = dict(iterations=10**9, eval_every=10**9, sample_every=0)
+
+
+def headless_steps_per_second(corpus, seconds: float, folder: str) -> float:
+    trainer = Trainer(corpus, preset("default").override(**CONFIG), device="cpu",
+                      checkpoint_dir=folder)
+    thread = threading.Thread(target=trainer.run)
+    thread.start()
+    time.sleep(2)  # past start-up
+    first, began = trainer.step, time.perf_counter()
+    time.sleep(seconds)
+    rate = (trainer.step - first) / (time.perf_counter() - began)
+    trainer.stop()
+    thread.join()
+    return rate
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def in_app(corpus, seconds: float, presses: int, folder: str) -> dict:
+    app = make_app(corpus=corpus, config=preset("default").override(**CONFIG),
+                   checkpoint_dir=folder, device="cpu", load_user_keymap=False)
+    writes: list[tuple[float, str]] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        driver = app._driver
+        original_write = driver.write
+
+        def recording_write(data: str) -> None:
+            writes.append((time.perf_counter(), data))
+            original_write(data)
+
+        driver.write = recording_write
+        await app.workers.wait_for_complete()
+        await app._press_keys(["t"])
+        while app.trainer is None or app.trainer.step < 5:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1)
+
+        first, began = app.trainer.step, time.perf_counter()
+        await asyncio.sleep(seconds)
+        app_rate = (app.trainer.step - first) / (time.perf_counter() - began)
+
+        async def latency(keys: list[str], shows: str) -> float:
+            writes.clear()
+            sent = time.perf_counter()
+            await app._press_keys(keys)
+            deadline = sent + 5
+            while time.perf_counter() < deadline:
+                for stamp, data in list(writes):
+                    if shows in data:
+                        return stamp - sent
+                await asyncio.sleep(0.001)
+            return float("inf")
+
+        latencies = {"temperature": [], "typing": [], "help": []}
+        for i in range(presses):
+            key = "right_square_bracket" if i % 2 == 0 else "left_square_bracket"
+            value = 0.9 if i % 2 == 0 else 0.8
+            latencies["temperature"].append(await latency([key], f"{value:.1f}"))
+            await asyncio.sleep(0.05)
+        app.query_one("#prime").focus()
+        await asyncio.sleep(0.1)
+        for i in range(presses):
+            letter = "qz"[i % 2]
+            latencies["typing"].append(await latency([letter], letter * 1))
+            await asyncio.sleep(0.05)
+        app.set_focus(None)
+        for _ in range(max(3, presses // 6)):
+            latencies["help"].append(await latency(["question_mark"], "binding id"))
+            await app._press_keys(["escape"])
+            await asyncio.sleep(0.2)
+        await app._press_keys(["x"])
+        while app.train_state not in ("stopped", "error"):
+            await asyncio.sleep(0.05)
+
+        chart = app.chart
+        chart.set_history([(s, 2 + 1 / s) for s in range(1, 100_001)],
+                          [(s, 2 + 1 / s) for s in range(200, 100_001, 200)])
+        redraws = []
+        for _ in range(10):
+            began = time.perf_counter()
+            chart.replot()
+            chart.render()  # plotext builds the picture here
+            redraws.append((time.perf_counter() - began) * 1000)
+    every = [x for values in latencies.values() for x in values]
+    return {
+        "app_steps_per_s": app_rate,
+        "latency_ms": {name: {"p50": round(statistics.median(v) * 1000, 1),
+                              "p95": round(percentile(v, 0.95) * 1000, 1)}
+                       for name, v in latencies.items()},
+        "latency_all_p95_ms": round(percentile(every, 0.95) * 1000, 1),
+        "chart_redraw_ms_100k_steps": round(statistics.median(redraws), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--presses", type=int, default=60)
+    args = parser.parse_args()
+    text, source = benchmark_text()
+    corpus = corpus_from_text(text, "bench")
+    with tempfile.TemporaryDirectory() as folder:
+        headless = headless_steps_per_second(corpus, args.seconds, folder)
+        ui = asyncio.run(in_app(corpus, args.seconds, args.presses, folder))
+    app_rate = ui.pop("app_steps_per_s")
+    report("UI responsiveness while training", {
+        "corpus": source,
+        "headless_steps_per_s": round(headless, 2),
+        "app_steps_per_s": round(app_rate, 2),
+        "app_vs_headless": round(app_rate / headless, 3),
+        **ui,
+        "targets": {"latency_all_p95_ms": "< 50", "app_vs_headless": ">= 0.8",
+                    "chart_redraw_ms_100k_steps": "< 20"},
+    })
+
+
+if __name__ == "__main__":
+    main()
