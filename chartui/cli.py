@@ -40,9 +40,12 @@ def format_rate(chars_per_s: float) -> str:
 
 def _positive_int(text: str) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"'{text}' is out of range (0 to 2**63 - 1)")
+    return value
 
 
 def _number(text: str) -> float:
@@ -218,7 +221,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                       resume=args.resume, resume_payload=payload)
     if args.json:
         def listener(p):
-            print(json.dumps(p.to_json()), flush=True)
+            if p.event != "done":  # the done line below has its own, documented shape
+                print(json.dumps(p.to_json()), flush=True)
     else:
         listener = ProgressPrinter()
         print(f"corpus {corpus.name}: {len(corpus):,} characters, {len(corpus.vocab)} distinct; "
@@ -253,6 +257,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from chartui.checkpoint import load_model
     from chartui.model import resolve_device
+    from chartui.config import check_length
     from chartui.sampling import SamplingSettings, sample_stream
 
     device = resolve_device(args.device)
@@ -262,6 +267,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     temperature = args.temperature if args.temperature is not None else \
         saved.get("sample_temperature", 0.8)
     settings = SamplingSettings(temperature, args.top_k)
+    settings.validate(len(vocab))
+    check_length(args.length)
     unknown = vocab.unknown_chars(prime)
     if unknown:
         shown = ", ".join(repr(c) for c in unknown[:8])
@@ -334,13 +341,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except RuntimeError as exc:
+        if "allocate" not in str(exc) and "out of memory" not in str(exc):
+            return _unexpected(exc)
+        print("chartui: error: ran out of memory; use a smaller --batch-size, --hidden or corpus",
+              file=sys.stderr)
+        return 1
     except MemoryError:
         print("chartui: error: ran out of memory; use a smaller --batch-size, --hidden or corpus",
               file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: still one line, with the details on request
-        if os.environ.get("CHARTUI_DEBUG"):
-            raise
-        print(f"chartui: unexpected error ({type(exc).__name__}: {exc}); set CHARTUI_DEBUG=1 to "
-              "see the traceback, and please report it", file=sys.stderr)
-        return 1
+        return _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> int:
+    if os.environ.get("CHARTUI_DEBUG"):
+        raise exc
+    print(f"chartui: unexpected error ({type(exc).__name__}: {exc}); set CHARTUI_DEBUG=1 to "
+          "see the traceback, and please report it", file=sys.stderr)
+    return 1

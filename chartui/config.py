@@ -27,7 +27,7 @@ class TrainConfig:
     preset: str = "default"
     # model
     embedding_dim: int = 64
-    hidden_size: int = 384
+    hidden_size: int = 256
     num_layers: int = 1
     dropout: float = 0.0
     vocabulary: str = "corpus"          # "corpus" (its own characters) or "printable"
@@ -35,7 +35,7 @@ class TrainConfig:
     batch_size: int = 32
     seq_len: int = 100
     batching: str = "stream"            # "stream" (state carried) or "random" windows
-    lr: float = 3e-3
+    lr: float = 1e-2
     schedule: str = "cosine"            # "cosine" (warm-up, then cosine decay) or "constant"
     warmup_steps: int = 50
     min_lr_ratio: float = 0.1

@@ -221,7 +221,8 @@ def _file_chunks(path: Path, encoding: str | None) -> Iterator[str]:
                 raw = f.read(CHUNK_BYTES)
                 if check_nul and b"\x00" in raw:
                     raise ChartuiError(f"'{path}' contains NUL bytes, so it looks like a binary "
-                                       "file rather than text; give a plain text file")
+                                       "file rather than text; give a plain text file (for "
+                                       "UTF-16 text without a BOM, pass --encoding utf-16-le)")
                 try:
                     text = decoder.decode(raw, final=not raw)
                 except UnicodeDecodeError as exc:

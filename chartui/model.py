@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from chartui.errors import ChartuiError
 
@@ -94,13 +95,16 @@ class CharLSTM(nn.Module):
              ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
         """One character per sequence through the LSTMCells: logits (batch, vocab) for ids
         (batch,). `layers` holds each layer's (h, c), as `split_state` gives it."""
-        x = self.embedding(ids)
+        # The cells' own kernel and weights, called directly: this runs once per generated
+        # character, where the module-call overhead would cost more than the maths.
+        x = F.embedding(ids, self.embedding.weight)
         new_layers = []
         for cell, hc in zip(self.cells, layers):
-            h, c = cell(x, hc)
+            h, c = torch.lstm_cell(x, hc, cell.weight_ih, cell.weight_hh, cell.bias_ih,
+                                   cell.bias_hh)
             new_layers.append((h, c))
             x = self.dropout(h) if self.training else h
-        return self.head(x), new_layers
+        return F.linear(x, self.head.weight, self.head.bias), new_layers
 
     @staticmethod
     def split_state(state: State) -> list[tuple[torch.Tensor, torch.Tensor]]:

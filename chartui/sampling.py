@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from chartui.config import SamplingSettings, check_length
+from chartui.errors import ChartuiError
 from chartui.model import CharLSTM
 from chartui.vocab import Vocabulary
 
@@ -24,16 +25,13 @@ def next_char_distribution(logits: np.ndarray, temperature: float, top_k: int | 
     never overflows. With top-k, only the k highest logits keep any mass.
     """
     logits = np.asarray(logits, dtype=np.float64)
-    probs = np.zeros_like(logits)
     if temperature <= 0:
+        probs = np.zeros_like(logits)
         probs[int(np.argmax(logits))] = 1.0
         return probs
-    scaled = logits / temperature
-    if top_k is not None and top_k < scaled.shape[-1]:
-        keep = np.argpartition(-scaled, top_k - 1)[:top_k]
-        probs[keep] = np.exp(scaled[keep] - scaled[keep].max())
-    else:
-        probs = np.exp(scaled - scaled.max())
+    probs = np.exp((logits - logits.max()) / temperature)
+    if top_k is not None and top_k < probs.shape[-1]:
+        probs[np.argpartition(probs, -top_k)[:-top_k]] = 0.0
     return probs / probs.sum()
 
 
@@ -73,6 +71,7 @@ def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length:
     device = model.head.weight.device
     rng = make_generator(seed)
     ids = torch.tensor(prime_ids(vocab, prime), dtype=torch.long, device=device)
+    all_ids = torch.arange(len(vocab), device=device)  # slices of it feed the next character
     was_training = model.training
     model.eval()
     try:
@@ -85,12 +84,15 @@ def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length:
         for _ in range(length):
             with torch.inference_mode():
                 logits, layers = model.step(current, layers)
-                scores = logits[0].cpu().numpy()
+                scores = logits[0].numpy() if device.type == "cpu" else logits[0].cpu().numpy()
+            if not np.isfinite(scores).all():
+                raise ChartuiError("the model's weights are not finite numbers (did training "
+                                   "diverge?); sample from an earlier checkpoint")
             probs = next_char_distribution(scores, settings.temperature, settings.top_k)
-            cumulative = np.cumsum(probs)
-            index = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1],
-                                            side="right")), len(probs) - 1)
-            current = torch.tensor([index], device=device)
+            cumulative = probs.cumsum()
+            index = min(int(cumulative.searchsorted(rng.random() * cumulative[-1], "right")),
+                        len(probs) - 1)
+            current = all_ids[index:index + 1]
             yield vocab.chars[index]
     finally:
         model.train(was_training)

@@ -21,13 +21,15 @@ import torch
 from torch.nn import functional as F
 
 from chartui.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-from chartui.config import TrainConfig, learning_rate
+from chartui.config import TrainConfig, learning_rate, parameter_count
 from chartui.corpus import Corpus
 from chartui.errors import ChartuiError
 from chartui.model import CharLSTM, ModelConfig, resolve_device
 from chartui.sampling import sample_text
+from chartui.vocab import Vocabulary
 
 LN2 = math.log(2)
+MAX_PARAMETERS = 200_000_000
 DIVERGENCE_FACTOR = 3.0  # char-rnn's rule: stop when the loss exceeds 3x the first loss
 
 
@@ -110,6 +112,15 @@ class Trainer:
         self.checkpoint_dir = Path(checkpoint_dir)
         self.train_data, self.val_data = corpus.split(config.val_fraction)
         self._check_sizes()
+        if config.vocabulary == "printable" and corpus.vocab != Vocabulary.printable():
+            raise ChartuiError("these settings use the printable vocabulary but the corpus was "
+                               "loaded with its own characters; load it again with "
+                               "--vocabulary printable")
+        size = parameter_count(config, len(corpus.vocab))
+        if size > MAX_PARAMETERS:
+            raise ChartuiError(f"a model of {size:,} parameters is too large for chartui (at most "
+                               f"{MAX_PARAMETERS:,}); use a smaller --hidden, --layers or "
+                               "--embedding")
 
         torch.manual_seed(config.seed)
         self.model_config = ModelConfig(len(corpus.vocab), config.embedding_dim,
@@ -143,6 +154,7 @@ class Trainer:
         self._run_start_step = self.step
         self._saved_step: int | None = None
         self._eval_seconds = self._save_seconds = self._step_seconds = 0.0
+        self._elapsed_this_run = 0.0
 
     # --- set-up --------------------------------------------------------------------------------
 
@@ -276,8 +288,9 @@ class Trainer:
 
     def draw_sample(self) -> str:
         c = self.config
+        top_k = None if c.sample_top_k is None else min(c.sample_top_k, len(self.corpus.vocab))
         return sample_text(self.model, self.corpus.vocab, c.sample_prime, c.sample_length,
-                           c.sample_temperature, c.sample_top_k, seed=c.seed + self.step)
+                           c.sample_temperature, top_k, seed=c.seed + self.step)
 
     def run(self, listener: Listener | None = None, report_interval: float = 0.25,
             should_stop: Callable[[], bool] | None = None,
@@ -298,6 +311,7 @@ class Trainer:
         last_emit, pending, chars_since, train_time, last_speed = start, [], 0, 0.0, 0.0
         lr = learning_rate(c, self.step, 0.0)
         self._eval_seconds = self._save_seconds = self._step_seconds = 0.0
+        self._elapsed_this_run = 0.0
         ending = "finished"
         message = None
         emit(self._progress("start", start, None, None, lr, 0.0,
@@ -305,12 +319,14 @@ class Trainer:
                             else None))
         while True:
             elapsed = time.perf_counter() - start
+            self._elapsed_this_run = elapsed
             if self._stop.is_set() or (should_stop is not None and should_stop()):
                 ending = "stopped"
                 break
             if c.iterations is not None and self.step >= c.iterations:
                 break
-            reserve = self._eval_seconds + self._save_seconds + self._step_seconds
+            # time kept back for the final evaluation and checkpoint, with a margin
+            reserve = 1.5 * (self._eval_seconds + self._save_seconds) + self._step_seconds + 0.5
             if c.max_time is not None and elapsed + reserve >= c.max_time:
                 ending = "time_limit"
                 break
@@ -433,7 +449,7 @@ class Trainer:
             "step": self.step,
             "val_loss": val_loss,
             "best_val_loss": self.best_val_loss,
-            "elapsed_s": self.elapsed_before,
+            "elapsed_s": self.elapsed_before + self._elapsed_this_run,
             "history": self.history.to_payload(),
             "rng": {"torch": torch.get_rng_state(), "batches": self.batch_generator.get_state()},
             "stream": {"position": self.stream_position,

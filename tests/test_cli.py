@@ -45,13 +45,14 @@ def test_train_json_log(trained):
     assert any(e["sample"] for e in steps)
     done = events[-1]
     assert done["event"] == "done" and done["step"] == 40
+    assert sum(e["event"] == "done" for e in events) == 1
     for key in ("train_loss", "val_loss", "chars_per_s", "elapsed_s", "checkpoint"):
         assert done[key] is not None, key
     assert os.path.exists(done["checkpoint"])
 
 
 def test_train_human_output(tmp_path):
-    result = chartui("train", FAQ, *SMALL, "--checkpoint-dir", tmp_path)
+    result = chartui("train", FAQ, *SMALL, "--checkpoint-dir", tmp_path, "--sample-top-k", "500")
     assert result.returncode == 0, result.stderr
     assert "val" in result.stdout and "bits/char" in result.stdout and "sample:" in result.stdout
     assert "checkpoint:" in result.stdout
@@ -121,6 +122,11 @@ def test_bad_inputs_give_one_clear_line(tmp_path, trained):
     assert_clean_error(chartui("sample", ckpt, "--temperature", "-1"), "temperature")
     assert_clean_error(chartui("sample", ckpt, "--top-k", "100000"), "top-k")
     assert_clean_error(chartui("sample", ckpt, "--length", "0"), "length")
+    hot = chartui("sample", ckpt, "--temperature", "50")
+    assert_clean_error(hot, "temperature")
+    assert hot.stdout == ""  # nothing is printed before the settings are checked
+    assert_clean_error(chartui("sample", ckpt, "--seed", "9" * 30), "out of range")
+    assert_clean_error(chartui("train", FAQ, "--hidden", "8192", "--layers", "16"), "too large")
 
 
 def test_help_on_every_command():

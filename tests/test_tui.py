@@ -8,7 +8,7 @@ from textual.widgets import Input, Static
 from chartui.sampling import sample_text
 from chartui.tui.app import make_app
 from chartui.tui.widgets.corpus_pane import CorpusPane
-from chartui.tui.widgets.generation import GenerationConsole
+from chartui.tui.widgets.generation import DEFAULT_LENGTH, GenerationConsole
 
 from conftest import FAQ
 from tui_helpers import press, settle, small_config, wait_for
@@ -224,7 +224,7 @@ async def test_open_checkpoint_and_generate_without_training(tmp_path):
         app.generate("Th")
         await wait_for(pilot, lambda: app.gen_worker is None, what="generation")
         assert app.query_one(GenerationConsole).output_text().startswith("Th")
-        assert len(app.query_one(GenerationConsole).output_text()) == 2 + 500
+        assert len(app.query_one(GenerationConsole).output_text()) == 2 + DEFAULT_LENGTH
 
 
 async def test_too_small_terminal_says_what_it_needs(tmp_path):

@@ -23,8 +23,9 @@ from chartui.config import SamplingSettings, TrainConfig, parameter_count, prese
 from chartui.corpus import DEFAULT_CORPUS, Corpus
 from chartui.errors import ChartuiError
 from chartui.tui.keymap import load_keymap
-from chartui.tui.messages import (CheckpointOpened, CorpusFailed, CorpusLoaded, GeneratedText,
-                                  TrainerReady, TrainingFailed, TrainingProgress)
+from chartui.tui.messages import (CheckpointFailed, CheckpointOpened, CorpusFailed,
+                                  CorpusLoaded, GeneratedText, TrainerReady, TrainingFailed,
+                                  TrainingProgress)
 from chartui.tui.screens.help import HelpScreen
 from chartui.tui.screens.pickers import CheckpointPicker, CorpusPicker
 from chartui.tui.screens.settings import SettingsScreen
@@ -43,7 +44,8 @@ def failure_message(exc: BaseException) -> str:
     """One sentence for anything a worker hits."""
     if isinstance(exc, ChartuiError):
         return str(exc)
-    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or (
+            isinstance(exc, RuntimeError) and "allocate" in str(exc)):
         return ("ran out of memory; choose a smaller batch size, hidden size or corpus in "
                 "settings (e)")
     return f"unexpected error ({type(exc).__name__}: {exc}); please report it"
@@ -89,7 +91,7 @@ class ChartuiApp(App):
                  checkpoint: str | None = None, resume: str | None = None,
                  device: str = "auto", checkpoint_dir: str | Path = "checkpoints",
                  encoding: str | None = None, corpora_dirs: list[str] | None = None,
-                 generation_pace: float = 600.0, keymap: dict[str, str] | None = None,
+                 generation_pace: float = 500.0, keymap: dict[str, str] | None = None,
                  load_user_keymap: bool = True) -> None:
         super().__init__()
         self._given_corpus = None if isinstance(corpus, str) else corpus
@@ -111,6 +113,8 @@ class ChartuiApp(App):
         self._quitting = False
         self._startup_checkpoint = checkpoint or resume
         self._save_asked = False
+        self.run_number = 0  # messages from an older run's worker are ignored
+        self.corpus_loading = False
         self.keymap = dict(keymap or {})
         self._load_user_keymap = load_user_keymap
 
@@ -194,6 +198,7 @@ class ChartuiApp(App):
         self.corpus_name = name
         self.query_one(CorpusPane).show_loading(name)
         self.status.show(corpus=name)
+        self.corpus_loading = True
         self._load_corpus_worker(name, self.config.vocabulary)
 
     @work(thread=True, exclusive=True, group="corpus")
@@ -208,6 +213,7 @@ class ChartuiApp(App):
         self.post_message(CorpusLoaded(corpus))
 
     def on_corpus_loaded(self, message: CorpusLoaded) -> None:
+        self.corpus_loading = False
         self.corpus = message.corpus
         self.corpus_name = self.corpus.name
         self.query_one(CorpusPane).show_corpus(self.corpus, self.config.val_fraction)
@@ -216,6 +222,7 @@ class ChartuiApp(App):
             self.status.show(parameters=parameter_count(self.config, len(self.corpus.vocab)))
 
     def on_corpus_failed(self, message: CorpusFailed) -> None:
+        self.corpus_loading = False
         self.corpus = None
         self.query_one(CorpusPane).show_error(message.error)
         self.status.show(state="error")
@@ -233,22 +240,28 @@ class ChartuiApp(App):
         elif self.train_state == "paused" and self.trainer is not None:
             self.trainer.resume()
             self.set_train_state("training")
-        elif self.train_state in ("starting", "stopping"):
-            self.notify(f"training is {self.train_state}; a moment…")
+        elif self.train_state in ("starting", "stopping") or self.corpus_loading:
+            self.notify("a moment: " + ("the corpus is still loading" if self.corpus_loading
+                                        else f"training is {self.train_state}"))
         elif self.corpus is None and self.resume_path is None:
             self.notify("no corpus is loaded yet: choose one with c", severity="warning")
         else:
+            if self.resume_path is None and (self.trainer is not None or self.opened):
+                self.notify("starting a new run with the current settings (to continue an "
+                            "earlier one, open its checkpoint with o and choose Resume)",
+                            title="Training")
             self.start_training()
 
     def start_training(self) -> None:
         resume, self.resume_path = self.resume_path, None
+        self.run_number += 1
         self.trainer = None
         self.chart.set_history([], [])
         self.set_train_state("starting")
-        self.train_worker = self._train_worker(self.corpus, self.config, resume)
+        self.train_worker = self._train_worker(self.corpus, self.config, resume, self.run_number)
 
     @work(thread=True, exclusive=True, group="training")
-    def _train_worker(self, corpus, config: TrainConfig, resume: str | None) -> None:
+    def _train_worker(self, corpus, config: TrainConfig, resume: str | None, run: int) -> None:
         worker = get_current_worker()
         try:
             from chartui.checkpoint import load_checkpoint
@@ -268,13 +281,16 @@ class ChartuiApp(App):
             trainer = Trainer(corpus, config, device=self.device,
                               checkpoint_dir=self.checkpoint_dir, resume=resume,
                               resume_payload=payload)
-            self.post_message(TrainerReady(trainer))
-            trainer.run(lambda p: self.post_message(TrainingProgress(p)),
+            self.post_message(TrainerReady(trainer, run))
+            trainer.run(lambda p: self.post_message(TrainingProgress(p, run)),
                         should_stop=lambda: worker.is_cancelled)
         except Exception as exc:  # noqa: BLE001 - shown as one sentence, the app keeps running
-            self.post_message(TrainingFailed(failure_message(exc)))
+            self.post_message(TrainingFailed(failure_message(exc), run))
 
     def on_trainer_ready(self, message: TrainerReady) -> None:
+        if message.run != self.run_number:
+            message.trainer.stop()
+            return
         trainer = message.trainer
         self.trainer = trainer
         self.opened = None
@@ -287,6 +303,8 @@ class ChartuiApp(App):
             self.set_train_state("training")
 
     def on_training_progress(self, message: TrainingProgress) -> None:
+        if message.run != self.run_number:
+            return
         p = message.progress
         if p.event == "step":
             self.chart.add_point(p.step, p.train_loss, p.val_loss)
@@ -301,6 +319,7 @@ class ChartuiApp(App):
             self.notify(p.message, severity="warning", timeout=8)
         if p.event == "done":
             self.set_train_state(p.state)
+            self.status.show(eta_s=None)
             if p.state == "diverged":
                 self.notify(p.message or "training diverged", title="Training stopped",
                             severity="error", timeout=15)
@@ -313,6 +332,8 @@ class ChartuiApp(App):
                 self.exit()
 
     def on_training_failed(self, message: TrainingFailed) -> None:
+        if message.run != self.run_number:
+            return
         self.set_train_state("error")
         self.notify(message.error, title="Training", severity="error", timeout=15)
         if self._quitting:
@@ -322,11 +343,15 @@ class ChartuiApp(App):
         if self.trainer is not None and self.train_state in ("training", "paused"):
             self.trainer.stop()
             self.set_train_state("stopping")
+        elif self.train_state == "starting":
+            self.notify("a moment: training is starting")
         else:
             self.notify("nothing is training", severity="information")
 
     def action_save_checkpoint(self) -> None:
-        if self.trainer is not None and self.train_state in ("training", "paused"):
+        if self.train_state == "starting":
+            self.notify("a moment: training is starting")
+        elif self.trainer is not None and self.train_state in ("training", "paused"):
             self._save_asked = True
             self.trainer.request_save()
         elif self.trainer is not None and self.trainer.latest_checkpoint is not None:
@@ -344,8 +369,8 @@ class ChartuiApp(App):
             if result is None:
                 return
             path, resume = result
-            if resume and self.training_active():
-                self.notify("stop training (x) before resuming another run",
+            if self.training_active():
+                self.notify("stop training (x) before opening or resuming a checkpoint",
                             severity="warning")
                 return
             self.open_checkpoint(path, resume)
@@ -362,11 +387,17 @@ class ChartuiApp(App):
             resolved = str(resolve_checkpoint_path(path))
             model, vocab, payload = load_model(resolved, "cpu")
         except Exception as exc:  # noqa: BLE001
-            self.post_message(TrainingFailed(failure_message(exc)))
+            self.post_message(CheckpointFailed(failure_message(exc)))
             return
         self.post_message(CheckpointOpened(resolved, model, vocab, payload, resume))
 
+    def on_checkpoint_failed(self, message: CheckpointFailed) -> None:
+        self.notify(message.error, title="Checkpoint", severity="error", timeout=12)
+
     def on_checkpoint_opened(self, message: CheckpointOpened) -> None:
+        if self.training_active():
+            self.notify("stop training (x) before opening a checkpoint", severity="warning")
+            return
         payload = message.payload
         history = payload.get("history") or {}
         train = history["train"].tolist() if "train" in history else []
@@ -449,7 +480,12 @@ class ChartuiApp(App):
             return
         if self.gen_worker is not None and self.gen_worker.is_running:
             self.gen_worker.cancel()
+        if self.trainer is not None and self.train_state == "diverged":
+            self.notify("the model diverged (its weights are not numbers any more): start a new "
+                        "run with a lower learning rate, or open a checkpoint", severity="error")
+            return
         self.console_pane.begin(prime)
+        self.set_focus(None)  # so [ ] { } and escape act on the running stream
         self.gen_worker = self._generate_worker(source, prime, length, seed)
         self.refresh_knobs()
 

@@ -10,12 +10,20 @@ from textual.message import Message
 class TrainingProgress(Message):
     """A `chartui.trainer.Progress` event from the training worker."""
 
-    def __init__(self, progress: Any) -> None:
+    def __init__(self, progress: Any, run: int) -> None:
         super().__init__()
         self.progress = progress
+        self.run = run
 
 
 class TrainingFailed(Message):
+    def __init__(self, error: str, run: int) -> None:
+        super().__init__()
+        self.error = error
+        self.run = run
+
+
+class CheckpointFailed(Message):
     def __init__(self, error: str) -> None:
         super().__init__()
         self.error = error
@@ -24,9 +32,10 @@ class TrainingFailed(Message):
 class TrainerReady(Message):
     """The worker built its Trainer: model size and device are known."""
 
-    def __init__(self, trainer: Any) -> None:
+    def __init__(self, trainer: Any, run: int) -> None:
         super().__init__()
         self.trainer = trainer
+        self.run = run
 
 
 class CorpusLoaded(Message):

@@ -10,7 +10,7 @@ from textual.widgets import Input, Static
 
 from chartui.tui import widget_css
 
-DEFAULT_LENGTH = 500
+DEFAULT_LENGTH = 2000
 
 
 class GenerationConsole(Vertical):
