@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 
-def downsample(points: list[tuple[int, float]], max_points: int) -> list[tuple[float, float]]:
-    """At most `max_points` points: consecutive points averaged in equal buckets."""
-    if len(points) <= max_points or max_points < 1:
-        return [(float(s), float(v)) for s, v in points]
-    array = np.asarray(points, dtype=np.float64)
-    buckets = np.array_split(array, max_points)
-    return [(float(b[-1, 0]), float(b[:, 1].mean())) for b in buckets]
+def downsample(steps, values, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most `max_points` points: consecutive points averaged in equal buckets
+    (each bucket is placed at its last step)."""
+    steps = np.asarray(steps, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    if len(steps) <= max_points or max_points < 1:
+        return steps, values
+    edges = np.linspace(0, len(steps), max_points + 1).astype(np.int64)
+    means = np.add.reduceat(values, edges[:-1]) / np.diff(edges)
+    return steps[edges[1:] - 1], means
 
 
 def smooth(values: list[float], weight: float = 0.9) -> list[float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+
 from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
@@ -25,9 +27,18 @@ class LossChart(PlotextPlot):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.train_points: list[tuple[int, float]] = []
-        self.val_points: list[tuple[int, float]] = []
+        # kept as flat arrays of doubles: NumPy reads them without copying
+        self.train_steps, self.train_losses = array("d"), array("d")
+        self.val_steps, self.val_losses = array("d"), array("d")
         self._dirty = True
+
+    @property
+    def train_points(self) -> list[tuple[float, float]]:
+        return list(zip(self.train_steps, self.train_losses))
+
+    @property
+    def val_points(self) -> list[tuple[float, float]]:
+        return list(zip(self.val_steps, self.val_losses))
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -40,15 +51,19 @@ class LossChart(PlotextPlot):
         self._dirty = True
 
     def set_history(self, train: list[tuple[int, float]], val: list[tuple[int, float]]) -> None:
-        self.train_points = list(train)
-        self.val_points = list(val)
+        self.train_steps = array("d", (s for s, _ in train))
+        self.train_losses = array("d", (v for _, v in train))
+        self.val_steps = array("d", (s for s, _ in val))
+        self.val_losses = array("d", (v for _, v in val))
         self._dirty = True
 
     def add_point(self, step: int, train_loss: float | None, val_loss: float | None) -> None:
         if train_loss is not None:
-            self.train_points.append((step, train_loss))
+            self.train_steps.append(step)
+            self.train_losses.append(train_loss)
         if val_loss is not None:
-            self.val_points.append((step, val_loss))
+            self.val_steps.append(step)
+            self.val_losses.append(val_loss)
         self._dirty = True
 
     def _redraw_if_dirty(self) -> None:
@@ -62,17 +77,16 @@ class LossChart(PlotextPlot):
         plt.clear_data()
         plt.xlabel("step")
         width = max(10, self.size.width)
-        train = downsample(self.train_points, 2 * width)
-        val = downsample(self.val_points, width)
-        steps = [s for s, _ in train] + [s for s, _ in val]
-        if train:
-            losses = [v for _, v in train]
-            plt.plot([s for s, _ in train], losses, color="gray", marker="dot")
-            plt.plot([s for s, _ in train], smooth(losses, 0.8), color="cyan+",
+        train_steps, losses = downsample(self.train_steps, self.train_losses, 2 * width)
+        val_steps, val_losses = downsample(self.val_steps, self.val_losses, width)
+        steps = train_steps.tolist() + val_steps.tolist()
+        if len(train_steps):
+            losses = losses.tolist()
+            plt.plot(train_steps.tolist(), losses, color="gray", marker="dot")
+            plt.plot(train_steps.tolist(), smooth(losses, 0.8), color="cyan+",
                      marker="braille")
-        if val:
-            plt.scatter([s for s, _ in val], [v for _, v in val], color="orange+",
-                        marker="dot")
+        if len(val_steps):
+            plt.scatter(val_steps.tolist(), val_losses.tolist(), color="orange+", marker="dot")
         if steps:
             low, high = min(steps), max(steps)
             ticks = sorted({round(low + (high - low) * i / 4) for i in range(5)})
