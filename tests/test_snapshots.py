@@ -51,8 +51,10 @@ def demo_app():
 async def steady(pilot):
     app = pilot.app
     app.animation_level = "none"
+    while app.corpus is None:
+        await pilot.pause(0.05)
     await app.workers.wait_for_complete()
-    await pilot.pause(0.1)
+    await pilot.pause(0.2)
     for box in app.screen.query(Input):
         box.cursor_blink = False
 
@@ -72,6 +74,8 @@ async def with_history(pilot):
                                                 "and the loss falls.")
     app.console_pane.begin("The ")
     app.console_pane.append(GENERATED[4:])
+    await pilot.pause(0.3)
+    app.chart.replot()  # the same picture whatever the redraw timer did meanwhile
     await pilot.pause(0.1)
 
 
