@@ -19,21 +19,9 @@ STARTED_AT = time.perf_counter()  # --max-time counts from here: start-up is par
 from chartui import __version__
 from chartui.corpus import DEFAULT_CORPUS
 from chartui.errors import ChartuiError
+from chartui.units import format_count, format_duration
 
 COMMANDS = ("train", "sample", "corpora")
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds:
-        return "--:--"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def format_rate(chars_per_s: float) -> str:
-    return f"{chars_per_s / 1000:.1f}k" if chars_per_s >= 1000 else f"{chars_per_s:.0f}"
 
 
 # --- argument parsing ---------------------------------------------------------------------------
@@ -182,7 +170,7 @@ class ProgressPrinter:
         line = f"step {p.step}{total}"
         if p.train_loss is not None:
             line += f"  loss {p.train_loss:.3f}"
-        line += (f"  {format_rate(p.chars_per_s)} chars/s  {format_duration(p.elapsed_s)}"
+        line += (f"  {format_count(p.chars_per_s)} chars/s  {format_duration(p.elapsed_s)}"
                  f" elapsed  ETA {format_duration(p.eta_s)}")
         if p.event == "start":
             self._say(p.message or "training…")

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Sparkline, Static, TextArea
 
 from chartui.tui import widget_css
-from chartui.tui.widgets.status import format_count
+from chartui.units import format_count
 
 PREVIEW_CHARS = 20_000
 VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥"}

@@ -10,7 +10,7 @@ from textual_plotext import PlotextPlot
 
 from chartui.curves import downsample, smooth
 from chartui.tui import widget_css
-from chartui.tui.widgets.status import format_count
+from chartui.units import format_count
 
 LEGEND = "[grey62]· train[/]  [cyan]⠒ smoothed[/]  [orange1]• val[/]"
 

@@ -8,29 +8,13 @@ from rich.text import Text
 from textual.widgets import Static
 
 from chartui.tui import widget_css
+from chartui.units import format_count, format_duration
 
 STATE_STYLES = {
     "idle": "dim", "loading": "yellow", "starting": "yellow", "training": "bold green",
     "paused": "bold yellow", "stopping": "yellow", "stopped": "cyan", "finished": "bold cyan",
     "time_limit": "bold cyan", "diverged": "bold red", "error": "bold red",
 }
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def format_count(n: float) -> str:
-    if n >= 1e6:
-        return f"{n / 1e6:.1f}M"
-    if n >= 1e3:
-        return f"{n / 1e3:.1f}k"
-    return f"{n:.0f}"
 
 
 @dataclass(frozen=True)
