@@ -5,7 +5,7 @@ A whole sequence can run two ways over the same parameters:
   - engine="cell": the lesson's explicit loop, one `nn.LSTMCell` call per character;
   - engine="fast": the LSTMCell's own weights handed to PyTorch's fused LSTM kernel
     (`torch.lstm`, the kernel behind `nn.LSTM`), one call per layer.
-Generation feeds one character at a time through the cells (`step`).
+Generation steps a NumPy copy of the same cells one character at a time (chartui.stepper).
 """
 
 from __future__ import annotations
@@ -90,26 +90,6 @@ class CharLSTM(nn.Module):
             c_last.append(c)
             layer_input = self.dropout(out)
         return self.head(layer_input), (torch.stack(h_last), torch.stack(c_last))
-
-    def step(self, ids: torch.Tensor, layers: list[tuple[torch.Tensor, torch.Tensor]]
-             ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
-        """One character per sequence through the LSTMCells: logits (batch, vocab) for ids
-        (batch,). `layers` holds each layer's (h, c), as `split_state` gives it."""
-        # The cells' own kernel and weights, called directly: this runs once per generated
-        # character, where the module-call overhead would cost more than the maths.
-        x = F.embedding(ids, self.embedding.weight)
-        new_layers = []
-        for cell, hc in zip(self.cells, layers):
-            h, c = torch.lstm_cell(x, hc, cell.weight_ih, cell.weight_hh, cell.bias_ih,
-                                   cell.bias_hh)
-            new_layers.append((h, c))
-            x = self.dropout(h) if self.training else h
-        return F.linear(x, self.head.weight, self.head.bias), new_layers
-
-    @staticmethod
-    def split_state(state: State) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(h, c) of shape (layers, batch, hidden) as a list of per-layer (h, c) pairs."""
-        return list(zip(state[0].unbind(0), state[1].unbind(0)))
 
 
 def resolve_device(name: str = "auto") -> torch.device:

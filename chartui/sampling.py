@@ -15,7 +15,11 @@ import torch
 from chartui.config import SamplingSettings, check_length
 from chartui.errors import ChartuiError
 from chartui.model import CharLSTM
+from chartui.stepper import CellStepper
 from chartui.vocab import Vocabulary
+
+FUSED_PRIME_LENGTH = 256  # longer primes run through torch.lstm rather than step by step
+
 
 def next_char_distribution(logits: np.ndarray, temperature: float, top_k: int | None = None
                            ) -> np.ndarray:
@@ -62,40 +66,38 @@ def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length:
 
     `settings` is read before every character: change its temperature or top_k while the
     stream runs and the next characters follow. Same model, prime, settings and seed give the
-    same text. The prime goes through the fused kernel in one call; then each character runs
-    the LSTMCells once.
+    same text. Each character steps a NumPy copy of the cells (`CellStepper`) taken when the
+    stream starts; a long prime goes through PyTorch's fused kernel in one call instead.
     """
     settings = settings or SamplingSettings()
     settings.validate(len(vocab))
     check_length(length)
-    device = model.head.weight.device
     rng = make_generator(seed)
-    ids = torch.tensor(prime_ids(vocab, prime), dtype=torch.long, device=device)
-    all_ids = torch.arange(len(vocab), device=device)  # slices of it feed the next character
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            state = model.init_state(1)
-            if len(ids) > 1:
-                _, state = model(ids[None, :-1], state)
-            layers = model.split_state(state)
-        current = ids[-1:]
-        for _ in range(length):
+    ids = prime_ids(vocab, prime)
+    stepper = CellStepper(model)
+    if len(ids) <= FUSED_PRIME_LENGTH:
+        for index in ids[:-1]:
+            stepper.step(index)
+    else:
+        was_training = model.training
+        model.eval()
+        try:
             with torch.inference_mode():
-                logits, layers = model.step(current, layers)
-                scores = logits[0].numpy() if device.type == "cpu" else logits[0].cpu().numpy()
-            if not np.isfinite(scores).all():
-                raise ChartuiError("the model's weights are not finite numbers (did training "
-                                   "diverge?); sample from an earlier checkpoint")
-            probs = next_char_distribution(scores, settings.temperature, settings.top_k)
-            cumulative = probs.cumsum()
-            index = min(int(cumulative.searchsorted(rng.random() * cumulative[-1], "right")),
-                        len(probs) - 1)
-            current = all_ids[index:index + 1]
-            yield vocab.chars[index]
-    finally:
-        model.train(was_training)
+                prime_tensor = torch.tensor([ids[:-1]], device=model.head.weight.device)
+                stepper.set_state(model(prime_tensor)[1])
+        finally:
+            model.train(was_training)
+    current = ids[-1]
+    for _ in range(length):
+        logits = stepper.step(current)
+        if not np.isfinite(logits).all():
+            raise ChartuiError("the model's weights are not finite numbers (did training "
+                               "diverge?); sample from an earlier checkpoint")
+        probs = next_char_distribution(logits, settings.temperature, settings.top_k)
+        cumulative = probs.cumsum()
+        current = min(int(cumulative.searchsorted(rng.random() * cumulative[-1], "right")),
+                      len(probs) - 1)
+        yield vocab.chars[current]
 
 
 def sample_text(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length: int = 200,

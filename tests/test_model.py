@@ -1,8 +1,10 @@
+import numpy as np
 import torch
 from torch.nn import functional as F
 
 from chartui.config import preset
 from chartui.model import CharLSTM, ModelConfig
+from chartui.stepper import CellStepper
 
 
 def _loss_and_grads(model, x, y, engine):
@@ -27,19 +29,18 @@ def test_fast_and_cell_paths_agree_on_loss_gradients_and_state():
     assert torch.allclose(h_fast, h_cell) and torch.allclose(c_fast, c_cell)
 
 
-def test_single_steps_match_the_whole_sequence():
+def test_numpy_stepper_matches_the_cells_and_continues_a_state():
     torch.manual_seed(1)
     model = CharLSTM(ModelConfig(vocab_size=10, embedding_dim=4, hidden_size=8,
                                  num_layers=2)).eval()
-    x = torch.randint(0, 10, (2, 9))
+    x = torch.randint(0, 10, (1, 12))
     with torch.no_grad():
-        logits, _ = model(x)
-        state = model.split_state(model.init_state(2))
-        stepped = []
-        for t in range(9):
-            out, state = model.step(x[:, t], state)
-            stepped.append(out)
-    assert torch.allclose(logits, torch.stack(stepped, 1), atol=1e-5)
+        logits, _ = model(x, engine="cell")
+        _, state = model(x[:, :5], engine="cell")
+    stepper = CellStepper(model)
+    stepper.set_state(state)
+    stepped = [stepper.step(int(i)) for i in x[0, 5:]]
+    assert np.allclose(logits[0, 5:].numpy(), np.stack(stepped), atol=1e-5)
 
 
 def test_lesson_preset_builds_the_lessons_model():

@@ -14,17 +14,16 @@ def _model(seed=0):
 
 
 def _greedy(model, prime, n):
+    """Greedy decoding through the model's own cells, one character per forward call."""
     ids = VOCAB.encode(prime).tolist()
-    state = model.split_state(model.init_state(1))
     out = []
     with torch.no_grad():
-        for i in ids[:-1]:
-            _, state = model.step(torch.tensor([i]), state)
-        current = torch.tensor(ids[-1:])
+        _, state = model(torch.tensor([ids[:-1]]), engine="cell")
+        current = ids[-1]
         for _ in range(n):
-            logits, state = model.step(current, state)
-            current = logits.argmax(-1)
-            out.append(VOCAB.chars[int(current)])
+            logits, state = model(torch.tensor([[current]]), state, engine="cell")
+            current = int(logits[0, -1].argmax())
+            out.append(VOCAB.chars[current])
     return "".join(out)
 
 
@@ -81,3 +80,13 @@ def test_stream_yields_one_character_at_a_time_and_skips_unknown_prime_chars():
     same = list(sample_stream(model, VOCAB, "ab", 5, seed=0))
     assert chars == same
     assert len(list(sample_stream(model, VOCAB, "", 5, seed=0))) == 5
+
+
+def test_long_prime_through_the_fused_kernel_matches_stepping(monkeypatch):
+    import chartui.sampling as sampling
+    model = _model(3)
+    prime = "abcdefghij \n" * 30
+    stepped = sample_text(model, VOCAB, prime, 40, temperature=0.0)
+    monkeypatch.setattr(sampling, "FUSED_PRIME_LENGTH", 10)
+    fused = sample_text(model, VOCAB, prime, 40, temperature=0.0)
+    assert fused == stepped and fused[len(prime):] == _greedy(model, prime, 40)
