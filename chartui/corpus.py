@@ -1,8 +1,11 @@
 """Corpora: find text by name or path, read it safely, encode it as an integer array.
 
-A corpus is held in memory only once, as a NumPy array of character ids (one or two bytes per
-character for ordinary vocabularies); the text itself is decoded again on demand for previews.
-Files are read in chunks, twice: once to learn the vocabulary and size, once to encode.
+A corpus is held only once, as a NumPy array of character ids (one or two bytes per character
+for ordinary vocabularies); the text itself is decoded again on demand for previews. Files are
+read in chunks, twice: once to learn the vocabulary, size and character counts, once to encode.
+Plain-ASCII chunks skip decoding (the fast path for big English text), and an id array larger
+than `IN_MEMORY_BYTES` lives in an unnamed file in the cache folder, mapped into memory, so a
+gigabyte of text does not take a gigabyte of RAM.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import codecs
 import hashlib
 import os
 import sysconfig
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +28,9 @@ from chartui.vocab import Vocabulary
 
 DEFAULT_CORPUS = "pydocs"
 CHUNK_BYTES = 8 * 1024 * 1024
+IN_MEMORY_BYTES = 256 * 1024 * 1024
+PEEK_BYTES = 64 * 1024
+ASCII_CODECS = ("utf-8", "utf-8-sig", "ascii")
 MAX_CODEPOINT = 0x110000
 
 
@@ -36,6 +43,7 @@ class Corpus:
     vocab: Vocabulary
     data: np.ndarray
     fingerprint: str
+    counts: np.ndarray  # how often each vocabulary id occurs
 
     def __len__(self) -> int:
         return int(self.data.shape[0])
@@ -45,8 +53,8 @@ class Corpus:
         return self.vocab.decode(self.data[start:stop])
 
     def char_counts(self) -> np.ndarray:
-        """How often each vocabulary id occurs."""
-        return np.bincount(self.data, minlength=len(self.vocab))
+        """How often each vocabulary id occurs (counted while the text was read)."""
+        return self.counts
 
     def split(self, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
         """Training and validation parts: the last `val_fraction` of the text is held out."""
@@ -214,8 +222,9 @@ def _file_chunks(path: Path, encoding: str | None) -> Iterator[str]:
             f.seek(0)
             name = _detect_encoding(head, encoding)
             decoder = codecs.getincrementaldecoder(name)(errors="strict")
-            check_nul = codecs.lookup(name).name not in ("utf-16", "utf-16-le", "utf-16-be",
-                                                         "utf-32", "utf-32-le", "utf-32-be")
+            codec = codecs.lookup(name).name
+            check_nul = codec not in ("utf-16", "utf-16-le", "utf-16-be",
+                                      "utf-32", "utf-32-le", "utf-32-be")
             offset = 0
             while True:
                 raw = f.read(CHUNK_BYTES)
@@ -223,6 +232,10 @@ def _file_chunks(path: Path, encoding: str | None) -> Iterator[str]:
                     raise ChartuiError(f"'{path}' contains NUL bytes, so it looks like a binary "
                                        "file rather than text; give a plain text file (for "
                                        "UTF-16 text without a BOM, pass --encoding utf-16-le)")
+                if raw and codec in ASCII_CODECS and raw.isascii() and not decoder.getstate()[0]:
+                    offset += len(raw)
+                    yield raw  # ASCII is its own decoding: the bytes are the characters
+                    continue
                 try:
                     text = decoder.decode(raw, final=not raw)
                 except UnicodeDecodeError as exc:
@@ -247,10 +260,18 @@ def _file_chunks(path: Path, encoding: str | None) -> Iterator[str]:
                            "and try again") from None
 
 
-def _normalised(chunks: Iterator[str], ascii_fold: bool) -> Iterator[str]:
-    """Unix newlines (\\r\\n and \\r become \\n), optionally folded to ASCII; chunk-safe."""
+def _normalised(chunks: Iterator[str | bytes], ascii_fold: bool) -> Iterator[str | bytes]:
+    """Unix newlines (\\r\\n and \\r become \\n), optionally folded to ASCII; chunk-safe.
+
+    ASCII chunks given as bytes stay bytes unless they hold a carriage return.
+    """
     pending_cr = False
     for chunk in chunks:
+        if isinstance(chunk, bytes):
+            if not pending_cr and b"\r" not in chunk:
+                yield chunk
+                continue
+            chunk = chunk.decode("ascii")
         if pending_cr:
             chunk = "\r" + chunk
         pending_cr = chunk.endswith("\r")
@@ -265,8 +286,30 @@ def _normalised(chunks: Iterator[str], ascii_fold: bool) -> Iterator[str]:
         yield "\n"
 
 
-def _codepoints(chunk: str) -> np.ndarray:
+def _codepoints(chunk: str | bytes) -> np.ndarray:
+    if isinstance(chunk, bytes):
+        return np.frombuffer(chunk, dtype=np.uint8)
     return np.frombuffer(chunk.encode("utf-32-le"), dtype=np.uint32)
+
+
+def cache_dir() -> Path:
+    """Where chartui keeps scratch files: $XDG_CACHE_HOME/chartui or ~/.cache/chartui."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "chartui"
+
+
+def _id_array(length: int, dtype: type) -> np.ndarray:
+    """An array for the ids: in memory, or, when large, in an unnamed file mapped into memory
+    (the operating system reclaims it when the array is dropped or the program ends)."""
+    if length * np.dtype(dtype).itemsize <= IN_MEMORY_BYTES:
+        return np.empty(length, dtype=dtype)
+    try:
+        folder = cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder) as scratch:
+            return np.memmap(scratch, dtype=dtype, mode="w+", shape=(length,))
+    except OSError:
+        return np.empty(length, dtype=dtype)  # no room on disk: memory will have to do
 
 
 def _id_dtype(vocab_size: int) -> type:
@@ -281,21 +324,25 @@ def encode_chunks(make_chunks: Callable[[], Iterator[str]], vocabulary: str | Vo
 
     `vocabulary` is "corpus" (the corpus's own sorted characters), "printable" (the lesson's
     fixed string.printable; text is folded to ASCII and other characters dropped) or a
-    Vocabulary to reuse. Returns the vocabulary, the ids and a fingerprint of the text.
+    Vocabulary to reuse. Returns the vocabulary, the ids, a fingerprint of the text and how
+    often each vocabulary character occurs.
     """
     fixed = Vocabulary.printable() if vocabulary == "printable" else (
         vocabulary if isinstance(vocabulary, Vocabulary) else None)
     ascii_fold = vocabulary == "printable"
-    seen = np.zeros(MAX_CODEPOINT, dtype=bool)
+    counts = np.zeros(MAX_CODEPOINT, dtype=np.int64)
     digest = hashlib.sha256()
     n_chars = 0
     all_space = True
     for chunk in _normalised(make_chunks(), ascii_fold):
-        digest.update(chunk.encode("utf-8", "surrogatepass"))
+        digest.update(chunk if isinstance(chunk, bytes)
+                      else chunk.encode("utf-8", "surrogatepass"))
         cps = _codepoints(chunk)
-        seen[cps] = True
+        chunk_counts = np.bincount(cps)
+        counts[:len(chunk_counts)] += chunk_counts
         all_space = all_space and chunk.isspace()
         n_chars += len(cps)
+    seen = counts > 0
     if n_chars == 0:
         raise ChartuiError(f"{what} is empty; a corpus needs some text to learn from")
     if all_space:
@@ -309,22 +356,28 @@ def encode_chunks(make_chunks: Callable[[], Iterator[str]], vocabulary: str | Vo
         vocab = fixed
         table = np.full(MAX_CODEPOINT, -1, dtype=np.int64)
         table[[ord(c) for c in vocab.chars]] = np.arange(len(vocab))
-        # Only characters of the fixed vocabulary are kept: count them.
-        n_chars = sum(int((table[_codepoints(c)] >= 0).sum())
-                      for c in _normalised(make_chunks(), ascii_fold))
+        # Only characters of the fixed vocabulary are kept.
+        n_chars = int(counts[[ord(c) for c in vocab.chars]].sum())
         if n_chars == 0:
             raise ChartuiError(f"{what} has no characters from the chosen vocabulary")
-    data = np.empty(n_chars, dtype=_id_dtype(len(vocab)))
+    data = _id_array(n_chars, _id_dtype(len(vocab)))
     pos = 0
     for chunk in _normalised(make_chunks(), ascii_fold):
         ids = table[_codepoints(chunk)]
         if fixed is not None:
             ids = ids[ids >= 0]
+        elif len(ids) and ids.min() < 0:  # a character the first read never saw
+            pos = -1
+            break
+        if pos + len(ids) > n_chars:  # more text than the first read found
+            pos = -1
+            break
         data[pos:pos + len(ids)] = ids
         pos += len(ids)
     if pos != n_chars:
         raise ChartuiError(f"{what} changed while it was being read; try again")
-    return vocab, data, digest.hexdigest()[:16]
+    char_counts = counts[[ord(c) for c in vocab.chars]]
+    return vocab, data, digest.hexdigest()[:16], char_counts
 
 
 def looks_like_path(name: str) -> bool:
@@ -332,35 +385,68 @@ def looks_like_path(name: str) -> bool:
         or name.startswith((".", "~"))
 
 
-def load_corpus(name_or_path: str, encoding: str | None = None,
-                vocabulary: str | Vocabulary = "corpus",
-                extra_dirs: list[str | Path] | None = None) -> Corpus:
-    """Load a corpus by name (`chartui corpora` lists them) or by path to a text file."""
+def find_corpus(name_or_path: str, extra_dirs: list[str | Path] | None = None) -> CorpusEntry:
+    """The corpus a name (`chartui corpora` lists them) or a path to a text file refers to."""
     if not name_or_path or not name_or_path.strip():
         raise ChartuiError("no corpus given; name one (see `chartui corpora`) or give a path")
     entries = {e.name: e for e in available_corpora(extra_dirs)}
     path = Path(name_or_path).expanduser()
     if name_or_path in entries and not (looks_like_path(name_or_path) and path.exists()):
-        entry = entries[name_or_path]
-        if entry.builtin is not None:  # built from many files: build once, read twice
-            built = list(entry.chunks())
-            chunks = lambda: iter(built)  # noqa: E731
-        else:
-            chunks = lambda: entry.chunks(encoding)  # noqa: E731
-        vocab, data, fingerprint = encode_chunks(chunks, vocabulary, f"corpus '{entry.name}'")
-        return Corpus(entry.name, entry.description, vocab, data, fingerprint)
+        return entries[name_or_path]
     if looks_like_path(name_or_path) or path.exists():
-        vocab, data, fingerprint = encode_chunks(lambda: _file_chunks(path, encoding), vocabulary,
-                                                 f"'{path}'")
-        return Corpus(path.stem, str(path), vocab, data, fingerprint)
+        return CorpusEntry(path.stem, str(path), path=path)
     names = ", ".join(sorted(entries))
     raise ChartuiError(f"there is no corpus named '{name_or_path}'; use one of: {names}, "
                        "or give a path to a text file")
 
 
+def load_corpus(name_or_path: str, encoding: str | None = None,
+                vocabulary: str | Vocabulary = "corpus",
+                extra_dirs: list[str | Path] | None = None) -> Corpus:
+    """Load a corpus by name (`chartui corpora` lists them) or by path to a text file."""
+    entry = find_corpus(name_or_path, extra_dirs)
+    if entry.builtin is not None:  # built from many files: build once, read twice
+        built = list(entry.chunks())
+        chunks = lambda: iter(built)  # noqa: E731
+    else:
+        chunks = lambda: entry.chunks(encoding)  # noqa: E731
+    what = f"'{entry.path}'" if entry.description == str(entry.path) else f"corpus '{entry.name}'"
+    encoded = encode_chunks(chunks, vocabulary, what)
+    return Corpus(entry.name, entry.description, *encoded)
+
+
+@dataclass(frozen=True)
+class CorpusPeek:
+    """The start of a corpus file and its size: what can be shown while the whole file loads."""
+
+    name: str
+    source: str
+    size_bytes: int
+    head: str
+
+
+def peek_corpus(name_or_path: str, encoding: str | None = None,
+                extra_dirs: list[str | Path] | None = None) -> CorpusPeek | None:
+    """Read only the first `PEEK_BYTES` of a corpus file (None for built-ins or on any problem:
+    loading the corpus reports problems properly)."""
+    try:
+        entry = find_corpus(name_or_path, extra_dirs)
+        if entry.path is None:
+            return None
+        size = entry.path.stat().st_size
+        with open(entry.path, "rb") as f:
+            head = f.read(PEEK_BYTES)
+        name = _detect_encoding(head[:4], encoding)
+        text = codecs.getincrementaldecoder(name)(errors="replace").decode(head)
+    except (ChartuiError, OSError, LookupError):
+        return None
+    return CorpusPeek(entry.name, entry.description, size,
+                      text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def corpus_from_text(text: str, name: str = "text", vocabulary: str | Vocabulary = "corpus"
                      ) -> Corpus:
     """A corpus made from a string (handy for tests and scripts)."""
-    vocab, data, fingerprint = encode_chunks(lambda: iter([text]), vocabulary, f"'{name}'")
-    return Corpus(name, "text given in memory", vocab, data, fingerprint)
+    encoded = encode_chunks(lambda: iter([text]), vocabulary, f"'{name}'")
+    return Corpus(name, "text given in memory", *encoded)
 

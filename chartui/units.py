@@ -20,3 +20,11 @@ def format_count(n: float) -> str:
     if n >= 1e3:
         return f"{n / 1e3:.1f}k".replace(".0k", "k")
     return f"{n:.0f}"
+
+
+def format_bytes(n: int) -> str:
+    """1.0 GB, 56 KB, 300 bytes (powers of 1000, as file managers show them)."""
+    for unit, size, digits in (("GB", 1e9, 1), ("MB", 1e6, 1), ("KB", 1e3, 0)):
+        if n >= size:
+            return f"{n / size:.{digits}f} {unit}"
+    return f"{n} bytes"

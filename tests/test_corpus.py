@@ -124,3 +124,37 @@ def test_unreadable_file(tmp_path):
     path.chmod(0)
     with pytest.raises(ChartuiError, match="permission denied"):
         load_corpus(str(path))
+
+
+def test_ascii_and_unicode_chunks_read_alike(tmp_path, monkeypatch):
+    """Plain-ASCII chunks skip decoding; mixed with others they give the same ids and counts."""
+    text = "plain ascii\r\nlines\rhere " * 3 + "añb日c " + "more ascii text\n" * 4
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(text.encode("utf-8"))
+    whole = corpus_from_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    for size in (5, 7, 64):
+        monkeypatch.setattr(corpus_module, "CHUNK_BYTES", size)
+        loaded = load_corpus(str(path))
+        assert loaded.vocab == whole.vocab and loaded.fingerprint == whole.fingerprint
+        assert np.array_equal(loaded.data, whole.data)
+        assert np.array_equal(loaded.char_counts(), np.bincount(whole.data))
+
+
+def test_large_corpora_are_mapped_from_a_scratch_file(tmp_path, monkeypatch, faq):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(corpus_module, "IN_MEMORY_BYTES", 1000)
+    mapped = load_corpus("chartui-faq")
+    assert isinstance(mapped.data, np.memmap)
+    assert mapped.text(0, 200) == faq.text(0, 200) and np.array_equal(mapped.data, faq.data)
+    assert (tmp_path / "cache" / "chartui").is_dir()
+    assert not list((tmp_path / "cache" / "chartui").iterdir())  # unnamed: nothing left behind
+
+
+def test_peek_reads_only_the_start(tmp_path):
+    path = tmp_path / "long.txt"
+    path.write_text("first line\r\n" + "x" * (corpus_module.PEEK_BYTES * 3), encoding="utf-8")
+    peek = corpus_module.peek_corpus(str(path))
+    assert peek.name == "long" and peek.size_bytes == path.stat().st_size
+    assert peek.head.startswith("first line\nxxx") and len(peek.head) <= corpus_module.PEEK_BYTES
+    assert corpus_module.peek_corpus("pydocs") is None  # built-ins load fast anyway
+    assert corpus_module.peek_corpus(str(tmp_path / "missing.txt")) is None

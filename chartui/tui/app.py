@@ -24,8 +24,8 @@ from chartui.corpus import DEFAULT_CORPUS, Corpus
 from chartui.errors import ChartuiError
 from chartui.tui.keymap import load_keymap
 from chartui.tui.messages import (CheckpointFailed, CheckpointOpened, CorpusFailed,
-                                  CorpusLoaded, GeneratedText, TrainerReady, TrainingFailed,
-                                  TrainingProgress)
+                                  CorpusLoaded, CorpusPeeked, GeneratedText, TrainerReady,
+                                  TrainingFailed, TrainingProgress)
 from chartui.tui.screens.help import HelpScreen
 from chartui.tui.screens.pickers import CheckpointPicker, CorpusPicker
 from chartui.tui.screens.settings import SettingsScreen
@@ -203,7 +203,10 @@ class ChartuiApp(App):
 
     @work(thread=True, exclusive=True, group="corpus")
     def _load_corpus_worker(self, name: str, vocabulary: str) -> None:
-        from chartui.corpus import load_corpus
+        from chartui.corpus import load_corpus, peek_corpus
+        peek = peek_corpus(name, self.encoding, self.corpora_dirs)
+        if peek is not None:
+            self.post_message(CorpusPeeked(peek))
         try:
             corpus = load_corpus(name, encoding=self.encoding, vocabulary=vocabulary,
                                  extra_dirs=self.corpora_dirs)
@@ -211,6 +214,10 @@ class ChartuiApp(App):
             self.post_message(CorpusFailed(failure_message(exc)))
             return
         self.post_message(CorpusLoaded(corpus))
+
+    def on_corpus_peeked(self, message: CorpusPeeked) -> None:
+        if self.corpus_loading:
+            self.query_one(CorpusPane).show_peek(message.peek)
 
     def on_corpus_loaded(self, message: CorpusLoaded) -> None:
         self.corpus_loading = False

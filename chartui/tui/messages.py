@@ -38,6 +38,14 @@ class TrainerReady(Message):
         self.run = run
 
 
+class CorpusPeeked(Message):
+    """The start of a corpus file, read while the whole file loads."""
+
+    def __init__(self, peek: Any) -> None:
+        super().__init__()
+        self.peek = peek
+
+
 class CorpusLoaded(Message):
     def __init__(self, corpus: Any) -> None:
         super().__init__()

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Sparkline, Static, TextArea
 
 from chartui.tui import widget_css
-from chartui.units import format_count
+from chartui.units import format_bytes, format_count
 
 PREVIEW_CHARS = 20_000
 VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥"}
@@ -40,6 +40,17 @@ class CorpusPane(Vertical):
 
     def show_loading(self, name: str) -> None:
         self.query_one("#corpus-name", Static).update(f"loading {name}…")
+
+    def show_peek(self, peek) -> None:
+        """The start of a file that is still being read (a `chartui.corpus.CorpusPeek`)."""
+        self.query_one("#corpus-name", Static).update(Text(peek.name, style="bold"))
+        self.query_one("#corpus-source", Static).update(peek.source)
+        self.query_one("#corpus-facts", Static).update(
+            Text(f"{format_bytes(peek.size_bytes)} · reading it all to learn its characters…",
+                 style="italic"))
+        self.query_one("#corpus-top", Static).update("")
+        self.query_one("#corpus-spark", Sparkline).data = []
+        self.query_one("#corpus-preview", TextArea).load_text(peek.head[:PREVIEW_CHARS])
 
     def show_error(self, message: str) -> None:
         self.query_one("#corpus-name", Static).update(Text(message, style="bold red"))
