@@ -1,0 +1,103 @@
+"""Soak: train in the real app (Textual pilot, headless) for a long time, generating every
+minute, and watch memory, the chart and the keys.
+
+Every `--every` seconds it records resident memory (VmRSS, and RssAnon: the heap), the step,
+how long a `]` press takes to show, and starts a 2000-character generation. Memory growth is
+measured from the first record after the warm-up minute to the last.
+
+    python benchmarks/soak.py [--minutes 30] [--every 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import benchmark_text, report  # noqa: E402
+from big_corpus import memory_mb  # noqa: E402
+from textual import events  # noqa: E402
+
+from chartui.config import preset  # noqa: E402
+from chartui.corpus import corpus_from_text  # noqa: E402
+from chartui.tui.app import make_app  # noqa: E402
+
+
+async def soak(minutes: float, every: float, folder: str) -> dict:
+    text, source = benchmark_text()
+    config = preset("default").override(iterations=10**9)
+    app = make_app(corpus=corpus_from_text(text, "soak"), config=config, checkpoint_dir=folder,
+                   device="cpu", load_user_keymap=False)
+    records = []
+    async with app.run_test(size=(120, 40)):
+        await app.workers.wait_for_complete()
+        await app._press_keys(["t"])
+        while app.trainer is None or app.trainer.step < 1:
+            await asyncio.sleep(0.1)
+        began = time.perf_counter()
+        knobs = app.query_one("#gen-knobs")
+        prime = app.query_one("#prime")
+        generations = 0
+        while time.perf_counter() - began < minutes * 60:
+            await asyncio.sleep(every)
+            key = "right_square_bracket" if len(records) % 2 == 0 else "left_square_bracket"
+            wanted = "0.9" if key == "right_square_bracket" else "0.8"
+            sent = time.perf_counter()
+            app._driver.send_message(events.Key(key, "]" if wanted == "0.9" else "["))
+            while wanted not in str(knobs.render()) and time.perf_counter() - sent < 5:
+                await asyncio.sleep(0.001)
+            key_ms = (time.perf_counter() - sent) * 1000
+            redraw_began = time.perf_counter()
+            app.chart.replot()
+            app.chart.render()
+            records.append({"minute": round((time.perf_counter() - began) / 60, 1),
+                            "step": app.trainer.step, "key_ms": round(key_ms, 1),
+                            "chart_redraw_ms": round((time.perf_counter() - redraw_began)
+                                                     * 1000, 1),
+                            "train_state": app.train_state, **memory_mb()})
+            if app.gen_worker is None:
+                prime.value = "Th"
+                app.generate("Th")
+                generations += 1
+        crashed = app.train_state not in ("training", "paused")
+        await app._press_keys(["x"])
+        while app.train_state not in ("stopped", "error", "diverged"):
+            await asyncio.sleep(0.1)
+    steady = records[1:] or records
+    first, last = steady[0], steady[-1]
+    return {
+        "corpus": source,
+        "minutes": minutes,
+        "steps": last["step"],
+        "generations": generations,
+        "training_ended_by_itself": crashed,
+        "rss_mb": {"first": first["VmRSS"], "last": last["VmRSS"],
+                   "max": max(r["VmRSS"] for r in steady)},
+        "rss_growth_percent": round(100 * (last["VmRSS"] - first["VmRSS"]) / first["VmRSS"], 2),
+        "anon_growth_percent": round(100 * (last["RssAnon"] - first["RssAnon"])
+                                     / first["RssAnon"], 2),
+        "key_ms_max": max(r["key_ms"] for r in records),
+        "chart_redraw_ms_last": last["chart_redraw_ms"],
+        "records": records,
+        "target": "rss_growth_percent < 5",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--every", type=float, default=60.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        results = asyncio.run(soak(args.minutes, args.every, folder))
+    report("soak: long training in the app with generation every minute", results)
+
+
+if __name__ == "__main__":
+    main()
