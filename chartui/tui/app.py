@@ -477,35 +477,37 @@ class ChartuiApp(App):
                 return
         length = int(length_input.value)
         seed = int(seed_input.value) if seed_input.value.strip() else None
-        if self.trainer is not None:
-            source = ("trainer", self.trainer)
-        elif self.opened is not None:
-            source = ("model", self.opened)
-        else:
-            self.notify("no model yet: press t to train, or o to open a checkpoint",
-                        severity="warning")
+        current = self.current_model()
+        if current is None:
             return
         if self.gen_worker is not None and self.gen_worker.is_running:
             self.gen_worker.cancel()
+        self.console_pane.begin(prime)
+        self.set_focus(None)  # so [ ] { } and escape act on the running stream
+        self.gen_worker = self._generate_worker(*current, prime, length, seed)
+        self.refresh_knobs()
+
+    def current_model(self) -> tuple | None:
+        """(model, vocabulary) to sample or inspect: a snapshot of the training run (taken
+        without waiting for its step), else the opened checkpoint's; None, with a notice,
+        when there is none or it diverged."""
         if self.trainer is not None and self.train_state == "diverged":
             self.notify("the model diverged (its weights are not numbers any more): start a new "
                         "run with a lower learning rate, or open a checkpoint", severity="error")
-            return
-        self.console_pane.begin(prime)
-        self.set_focus(None)  # so [ ] { } and escape act on the running stream
-        self.gen_worker = self._generate_worker(source, prime, length, seed)
-        self.refresh_knobs()
+            return None
+        if self.trainer is not None:
+            return self.trainer.snapshot_model(), self.trainer.corpus.vocab
+        if self.opened is not None:
+            return self.opened[0], self.opened[1]
+        self.notify("no model yet: press t to train, or o to open a checkpoint",
+                    severity="warning")
+        return None
 
     @work(thread=True, exclusive=True, group="generate")
-    def _generate_worker(self, source: tuple, prime: str, length: int, seed: int | None) -> None:
+    def _generate_worker(self, model, vocab, prime: str, length: int, seed: int | None) -> None:
         worker = get_current_worker()
         try:
             from chartui.sampling import sample_stream
-            kind, what = source
-            if kind == "trainer":
-                model, vocab = what.snapshot_model(), what.corpus.vocab
-            else:
-                model, vocab, _ = what
             unknown = vocab.unknown_chars(prime)
             if unknown:
                 shown = " ".join(repr(c) for c in unknown[:8])
