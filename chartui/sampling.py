@@ -59,6 +59,69 @@ def make_generator(seed: int | None) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+class Generation:
+    """One generation in progress: the cells' state after the prime and the text so far.
+
+    `emit()` draws the next character under the settings as they are now and feeds it back;
+    `candidates()` shows what the model expects next, before it is drawn. A NumPy copy of the
+    cells (`CellStepper`) taken at the start does the stepping; a long prime goes through
+    PyTorch's fused kernel in one call instead. Same model, prime, settings and seed give the
+    same text.
+    """
+
+    def __init__(self, model: CharLSTM, vocab: Vocabulary, prime: str = "Th",
+                 settings: SamplingSettings | None = None, seed: int | None = None):
+        self.vocab = vocab
+        self.settings = settings or SamplingSettings()
+        self.settings.validate(len(vocab))
+        self.rng = make_generator(seed)
+        self.stepper = CellStepper(model)
+        ids = prime_ids(vocab, prime)
+        if len(ids) <= FUSED_PRIME_LENGTH:
+            for index in ids[:-1]:
+                self.stepper.step(index)
+        else:
+            was_training = model.training
+            model.eval()
+            try:
+                with torch.inference_mode():
+                    prime_tensor = torch.tensor([ids[:-1]], device=model.head.weight.device)
+                    self.stepper.set_state(model(prime_tensor)[1])
+            finally:
+                model.train(was_training)
+        self.logits = self._step(ids[-1])  # for the next character
+        self.emitted = 0
+
+    def _step(self, index: int) -> np.ndarray:
+        logits = self.stepper.step(index)
+        if not np.isfinite(logits).all():
+            raise ChartuiError("the model's weights are not finite numbers (did training "
+                               "diverge?); sample from an earlier checkpoint")
+        return logits
+
+    def distribution(self, temperature: float | None = None) -> np.ndarray:
+        """Probabilities of the next character under the current settings (or another T)."""
+        t = self.settings.temperature if temperature is None else temperature
+        return next_char_distribution(self.logits, t, self.settings.top_k)
+
+    def candidates(self, count: int = 8) -> list[tuple[str, float, float]]:
+        """The `count` likeliest next characters: (character, probability now, at T = 1)."""
+        now = self.distribution()
+        plain = next_char_distribution(self.logits, 1.0)
+        order = np.argsort(-now, kind="stable")[:count]
+        return [(self.vocab.chars[i], float(now[i]), float(plain[i])) for i in order]
+
+    def emit(self) -> str:
+        """Draw the next character, feed it to the cells, and return it."""
+        probs = self.distribution()
+        cumulative = probs.cumsum()
+        index = min(int(cumulative.searchsorted(self.rng.random() * cumulative[-1], "right")),
+                    len(probs) - 1)
+        self.logits = self._step(index)
+        self.emitted += 1
+        return self.vocab.chars[index]
+
+
 def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length: int = 200,
                   settings: SamplingSettings | None = None, seed: int | None = None
                   ) -> Iterator[str]:
@@ -66,38 +129,12 @@ def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length:
 
     `settings` is read before every character: change its temperature or top_k while the
     stream runs and the next characters follow. Same model, prime, settings and seed give the
-    same text. Each character steps a NumPy copy of the cells (`CellStepper`) taken when the
-    stream starts; a long prime goes through PyTorch's fused kernel in one call instead.
+    same text.
     """
-    settings = settings or SamplingSettings()
-    settings.validate(len(vocab))
     check_length(length)
-    rng = make_generator(seed)
-    ids = prime_ids(vocab, prime)
-    stepper = CellStepper(model)
-    if len(ids) <= FUSED_PRIME_LENGTH:
-        for index in ids[:-1]:
-            stepper.step(index)
-    else:
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.inference_mode():
-                prime_tensor = torch.tensor([ids[:-1]], device=model.head.weight.device)
-                stepper.set_state(model(prime_tensor)[1])
-        finally:
-            model.train(was_training)
-    current = ids[-1]
+    generation = Generation(model, vocab, prime, settings, seed)
     for _ in range(length):
-        logits = stepper.step(current)
-        if not np.isfinite(logits).all():
-            raise ChartuiError("the model's weights are not finite numbers (did training "
-                               "diverge?); sample from an earlier checkpoint")
-        probs = next_char_distribution(logits, settings.temperature, settings.top_k)
-        cumulative = probs.cumsum()
-        current = min(int(cumulative.searchsorted(rng.random() * cumulative[-1], "right")),
-                      len(probs) - 1)
-        yield vocab.chars[current]
+        yield generation.emit()
 
 
 def sample_text(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length: int = 200,

@@ -252,3 +252,43 @@ async def test_keys_can_be_remapped_by_binding_id(tmp_path):
         await press(pilot, "escape")
         await press(pilot, "x")
         await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+
+
+async def test_step_mode_and_the_next_character_inspector(tmp_path):
+    from chartui.checkpoint import load_model
+    from chartui.config import SamplingSettings
+    from chartui.sampling import Generation
+    from chartui.trainer import Trainer
+    from chartui.tui.widgets.corpus_pane import visible_char
+    from chartui.tui.widgets.inspector import NextCharInspector
+    from chartui.corpus import load_corpus
+    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=30), device="cpu",
+                   checkpoint_dir=tmp_path).run()
+    model, vocab, _ = load_model(done.checkpoint)
+    app = app_for(tmp_path, checkpoint=str(done.checkpoint))
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot, app)
+        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        inspector = app.query_one(NextCharInspector)
+        assert inspector.display and "n steps" in rendered(inspector)
+        app.query_one("#prime", Input).value = "Th"
+        app.query_one("#seed", Input).value = "7"
+        await press(pilot, "n")
+        await wait_for(pilot, lambda: app.gen_worker is None and app.generation, what="a step")
+        for _ in range(4):
+            await press(pilot, "n")
+        expected = sample_text(model, vocab, "Th", 5, temperature=app.sampling.temperature,
+                               seed=7)
+        assert app.console_pane.output_text() == expected
+        # The bars are the candidates for the character after those five.
+        reference = Generation(model, vocab, expected, SamplingSettings(app.sampling.temperature))
+        top_char, top_p, _ = reference.candidates(1)[0]
+        assert abs(app.generation.candidates(1)[0][1] - top_p) < 1e-4
+        shown = rendered(inspector)
+        assert f"{visible_char(top_char):>2} " in shown and f"{100 * top_p:4.0f}%" in shown
+        await press(pilot, "left_square_bracket", "left_square_bracket", "left_square_bracket")
+        sharper = rendered(inspector)
+        assert sharper != shown and inspector.border_subtitle == "T 0.5"
+        assert app.generation.candidates(1)[0][1] > top_p  # a lower T sharpens
+        await press(pilot, "i")
+        assert not inspector.display

@@ -31,6 +31,7 @@ from chartui.tui.screens.pickers import CheckpointPicker, CorpusPicker
 from chartui.tui.screens.settings import SettingsScreen
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import GenerationConsole
+from chartui.tui.widgets.inspector import CANDIDATES, NextCharInspector
 from chartui.tui.widgets.loss_chart import LossChart, SampleView
 from chartui.tui.widgets.status import StatusBar
 
@@ -77,6 +78,10 @@ class ChartuiApp(App):
                 group=TOP_K_KEYS),
         Binding("right_curly_bracket", "top_k(1)", "top-k up", id="top_k_up",
                 group=TOP_K_KEYS),
+        Binding("n", "step_generation", "Step", id="step_generation",
+                tooltip="generate exactly one more character (starts from the prime if needed)"),
+        Binding("i", "toggle_inspector", "Next", id="toggle_inspector",
+                tooltip="show or hide the next-character inspector"),
         Binding("escape", "escape", "stop the running generation, or leave a text box",
                 id="escape", show=False),
         Binding("e", "settings", "Set", id="settings", tooltip="training settings"),
@@ -110,6 +115,7 @@ class ChartuiApp(App):
         self.resume_path = resume
         self.train_worker: Worker | None = None
         self.gen_worker: Worker | None = None
+        self.generation = None  # the chartui.sampling.Generation being streamed or stepped
         self._quitting = False
         self._startup_checkpoint = checkpoint or resume
         self._save_asked = False
@@ -127,7 +133,10 @@ class ChartuiApp(App):
             with Vertical(id="right"):
                 yield LossChart(id="chart")
                 yield SampleView(id="sample")
-                yield GenerationConsole(id="generate")
+                with Horizontal(id="gen-row"):
+                    yield GenerationConsole(id="generate")
+                    yield NextCharInspector(id="inspector",
+                                            classes="" if self.size.width >= 100 else "-hidden")
         yield Static("", id="too-small")
         yield Footer(compact=True)
 
@@ -432,6 +441,32 @@ class ChartuiApp(App):
     def refresh_knobs(self) -> None:
         running = self.gen_worker is not None and self.gen_worker.is_running
         self.console_pane.show_knobs(self.sampling.temperature, self.sampling.top_k, running)
+        self.show_next_candidates()
+
+    def show_next_candidates(self, candidates: list | None = None) -> None:
+        if candidates is None:
+            candidates = self.generation.candidates(CANDIDATES) if self.generation else []
+        self.query_one(NextCharInspector).show_candidates(candidates, self.sampling.temperature)
+
+    def action_toggle_inspector(self) -> None:
+        self.query_one(NextCharInspector).toggle_class("-hidden")
+
+    def action_step_generation(self) -> None:
+        """One more character of the current generation; a running stream stops first, and
+        with no generation yet one starts from the prime box."""
+        if self.gen_worker is not None and self.gen_worker.is_running:
+            self.gen_worker.cancel()
+            return
+        if self.generation is None:
+            self.generate(self.query_one("#prime", Input).value, stepping=True)
+            return
+        try:
+            char = self.generation.emit()
+        except ChartuiError as exc:
+            self.notify(str(exc), title="Generation", severity="error")
+            return
+        self.console_pane.append(char)
+        self.show_next_candidates()
 
     def action_temperature(self, direction: int) -> None:
         value = round(self.sampling.temperature + direction * TEMPERATURE_STEP, 1)
@@ -464,7 +499,7 @@ class ChartuiApp(App):
         if event.input.id in ("prime", "length", "seed"):
             self.generate(self.query_one("#prime", Input).value)
 
-    def generate(self, prime: str) -> None:
+    def generate(self, prime: str, stepping: bool = False) -> None:
         length_input = self.query_one("#length", Input)
         seed_input = self.query_one("#seed", Input)
         for box, what in ((length_input, "length (1 to 100,000)"),
@@ -484,7 +519,8 @@ class ChartuiApp(App):
             self.gen_worker.cancel()
         self.console_pane.begin(prime)
         self.set_focus(None)  # so [ ] { } and escape act on the running stream
-        self.gen_worker = self._generate_worker(*current, prime, length, seed)
+        self.generation = None
+        self.gen_worker = self._generate_worker(*current, prime, 1 if stepping else length, seed)
         self.refresh_knobs()
 
     def current_model(self) -> tuple | None:
@@ -507,7 +543,7 @@ class ChartuiApp(App):
     def _generate_worker(self, model, vocab, prime: str, length: int, seed: int | None) -> None:
         worker = get_current_worker()
         try:
-            from chartui.sampling import sample_stream
+            from chartui.sampling import Generation
             unknown = vocab.unknown_chars(prime)
             if unknown:
                 shown = " ".join(repr(c) for c in unknown[:8])
@@ -517,26 +553,30 @@ class ChartuiApp(App):
             pace = self.generation_pace
             started = last_post = time.perf_counter()
             buffer: list[str] = []
-            for i, char in enumerate(sample_stream(model, vocab, prime, length, self.sampling,
-                                                   seed)):
+            generation = self.generation = Generation(model, vocab, prime, self.sampling, seed)
+            for i in range(length):
                 if worker.is_cancelled:
                     break
-                buffer.append(char)
+                buffer.append(generation.emit())
                 now = time.perf_counter()
                 if i == 0 or now - last_post >= 1 / 30:
-                    self.post_message(GeneratedText("".join(buffer)))
+                    self.post_message(GeneratedText("".join(buffer),
+                                                    candidates=generation.candidates(CANDIDATES)))
                     buffer, last_post = [], now
                 if pace:
                     delay = started + (i + 1) / pace - time.perf_counter()
                     if delay > 0:
                         time.sleep(delay)
-            self.post_message(GeneratedText("".join(buffer), finished=True))
+            self.post_message(GeneratedText("".join(buffer), finished=True,
+                                            candidates=generation.candidates(CANDIDATES)))
         except Exception as exc:  # noqa: BLE001
             self.post_message(GeneratedText("", finished=True, error=failure_message(exc)))
 
     def on_generated_text(self, message: GeneratedText) -> None:
         if message.text:
             self.console_pane.append(message.text)
+        if message.candidates is not None:
+            self.show_next_candidates(message.candidates)
         if message.error:
             self.notify(message.error, title="Generation", severity="error")
         if message.finished:

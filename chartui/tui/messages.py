@@ -68,6 +68,8 @@ class CheckpointOpened(Message):
 class GeneratedText(Message):
     """New characters from the generation worker."""
 
-    def __init__(self, text: str, finished: bool = False, error: str | None = None) -> None:
+    def __init__(self, text: str, finished: bool = False, error: str | None = None,
+                 candidates: list | None = None) -> None:
         super().__init__()
         self.text, self.finished, self.error = text, finished, error
+        self.candidates = candidates  # what the model expects next, after this text

@@ -42,8 +42,8 @@ class GenerationConsole(Vertical):
         t = "greedy" if temperature == 0 else f"{temperature:.1f}"
         k = "all" if top_k is None else str(top_k)
         text = Text.assemble("T ", (t, "bold"), " [ ]  ·  top-k ", (k, "bold"), " { }  ·  ",
-                             ("generating… esc stops" if running else "enter generates",
-                              "italic"))
+                             ("generating… esc stops" if running
+                              else "enter generates · n steps", "italic"))
         self.query_one("#gen-knobs", Static).update(text)
 
     def begin(self, prime: str) -> None:
