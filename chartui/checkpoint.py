@@ -6,6 +6,7 @@ with `torch.load(weights_only=True)`: a file that tries to run code is refused, 
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import re
@@ -24,6 +25,27 @@ from chartui.vocab import Vocabulary
 FORMAT = "chartui-checkpoint"
 FORMAT_VERSION = 1
 REQUIRED_KEYS = ("model_config", "vocabulary", "model_state", "step")
+
+
+class CheckpointWriteError(ChartuiError):
+    """A checkpoint could not be written: `path`, `reason` (why) and `hint` (what to do)."""
+
+    def __init__(self, path: Path, reason: str, hint: str):
+        super().__init__(f"could not write the checkpoint '{path}' ({reason}); {hint}")
+        self.path, self.reason, self.hint = path, reason, hint
+
+
+def _write_problem(folder: Path, exc: OSError) -> tuple[str, str]:
+    """Why a checkpoint could not be written to `folder`, and what to do, in a few words."""
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                return f"'{parent}' is a file, not a folder", "choose another --checkpoint-dir"
+            break
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return reason, "make the folder writable or choose another --checkpoint-dir"
+    return reason, "free some space or choose another --checkpoint-dir"
 
 
 def save_checkpoint(payload: dict, path: str | Path) -> Path:
@@ -46,8 +68,7 @@ def save_checkpoint(payload: dict, path: str | Path) -> Path:
         tmp_name = None
         _fsync_dir(path.parent)
     except OSError as exc:
-        raise ChartuiError(f"could not write the checkpoint '{path}' ({exc.strerror or exc}); "
-                           "free some space or choose another --checkpoint-dir") from None
+        raise CheckpointWriteError(path, *_write_problem(path.parent, exc)) from None
     finally:
         if tmp_name is not None:
             try:
@@ -135,10 +156,17 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise ChartuiError(f"{what} is a PyTorch file but not a chartui checkpoint; give a file "
                            "written by `chartui train`")
     version = payload.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ChartuiError(f"{what} has no valid checkpoint format version (damaged or edited?); "
+                           "use another file")
+    if version > FORMAT_VERSION:
         raise ChartuiError(f"{what} was written by a newer chartui (checkpoint format {version}, "
                            f"this is {__version__} reading format {FORMAT_VERSION}); upgrade "
                            "chartui to load it")
+    if version < FORMAT_VERSION:
+        raise ChartuiError(f"{what} uses the old checkpoint format {version}, which this chartui "
+                           f"{__version__} (format {FORMAT_VERSION}) cannot read; sample it with "
+                           "the chartui that wrote it, or train a new model")
     missing = [k for k in REQUIRED_KEYS if k not in payload]
     if missing:
         raise ChartuiError(f"{what} is incomplete (no {', '.join(missing)}); use another file")

@@ -24,6 +24,10 @@ from chartui.units import format_count, format_duration
 COMMANDS = ("train", "sample", "corpora")
 
 
+class UsageError(ChartuiError):
+    """A refused request that the user can rephrase; exits with status 2, like a bad option."""
+
+
 # --- argument parsing ---------------------------------------------------------------------------
 
 def _positive_int(text: str) -> int:
@@ -122,6 +126,9 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     sample.add_argument("--temperature", type=_number, default=None)
     sample.add_argument("--top-k", type=_positive_int, default=None)
     sample.add_argument("--seed", type=_positive_int, default=None)
+    sample.add_argument("--skip-unknown", action="store_true",
+                        help="leave out characters of the prime that the model never saw "
+                             "(without it they are refused)")
     sample.add_argument("--device", default="cpu")
 
     corpora = _Parser(prog="chartui corpora",
@@ -142,13 +149,14 @@ TRAIN_OPTIONS = ("iterations", "max_time", "batch_size", "seq_len", "batching", 
 def train_config_from_args(args: argparse.Namespace, resume_payload: dict | None):
     """The preset (or the resumed run's settings) with the options given on the command line."""
     from chartui.config import preset
-    from chartui.trainer import resume_config
 
     overrides = {k: getattr(args, k) for k in TRAIN_OPTIONS if getattr(args, k) is not None}
     if resume_payload is not None:
+        from chartui.trainer import resume_config
         if args.preset:
-            raise ChartuiError("--preset cannot be combined with --resume: a resumed run keeps "
-                               "its settings (override single options instead)")
+            raise ChartuiError("--preset cannot be combined with --resume, as a resumed run "
+                               "keeps its settings; leave out --preset (single options such as "
+                               "--lr can still be changed)")
         config = resume_config(resume_payload, overrides)
     else:
         config = preset(args.preset or "default").override(**overrides)
@@ -175,16 +183,13 @@ class ProgressPrinter:
         if p.event == "start":
             self._say(p.message or "training…")
         elif p.event == "done":
-            if p.message:
-                self._say("  note: " + p.message)
+            pass  # cmd_train says how it ended; warnings and errors go to stderr
         elif p.val_loss is not None or p.sample:
             if p.val_loss is not None:
                 line += f"  | val {p.val_loss:.4f} nats ({p.val_bpc:.3f} bits/char)"
             self._say(line)
             if p.sample:
                 self._say("  sample: " + p.sample.replace("\n", "\n          "))
-            if p.message:
-                self._say("  note: " + p.message)
         elif self.live:
             self.stream.write("\r\x1b[2K" + line)
             self.stream.flush()
@@ -197,25 +202,36 @@ class ProgressPrinter:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from chartui.checkpoint import load_checkpoint
-    from chartui.corpus import load_corpus
-    from chartui.trainer import Trainer
-
-    payload = load_checkpoint(args.resume) if args.resume else None
+    # Settings and the corpus are checked before torch is imported, so mistakes show at once.
+    payload = None
+    if args.resume:
+        from chartui.checkpoint import load_checkpoint
+        payload = load_checkpoint(args.resume)
     config = train_config_from_args(args, payload)
+    from chartui.corpus import load_corpus
     corpus = load_corpus(args.corpus, encoding=args.encoding, vocabulary=config.vocabulary,
                          extra_dirs=args.corpora_dir)
+    from chartui.trainer import Trainer
+
     trainer = Trainer(corpus, config, device=args.device, checkpoint_dir=args.checkpoint_dir,
                       resume=args.resume, resume_payload=payload)
     if args.json:
-        def listener(p):
+        def show(p):
             if p.event != "done":  # the done line below has its own, documented shape
                 print(json.dumps(p.to_json()), flush=True)
     else:
-        listener = ProgressPrinter()
+        show = ProgressPrinter()
         print(f"corpus {corpus.name}: {len(corpus):,} characters, {len(corpus.vocab)} distinct; "
               f"model {trainer.model.num_parameters():,} parameters on {trainer.device}; "
               f"preset {config.preset}")
+
+    def listener(p):
+        show(p)
+        if p.event == "step" and p.message:  # a checkpoint could not be written: once, go on
+            if getattr(show, "live", False):
+                sys.stdout.write("\r\x1b[2K")  # not in the middle of the progress line
+                sys.stdout.flush()
+            print(f"chartui: warning: {p.message}", file=sys.stderr, flush=True)
 
     def stop(signum, frame):
         if trainer._stop.is_set():  # a second Ctrl+C: give up at once
@@ -226,6 +242,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         done = trainer.run(listener, started_at=STARTED_AT)
+    except (RuntimeError, MemoryError) as exc:
+        if not _is_out_of_memory(exc):
+            raise
+        kept = trainer.kept_checkpoint_phrase("no checkpoint had been saved yet")
+        raise ChartuiError(f"ran out of memory at step {trainer.step + 1}; {kept}; use a smaller "
+                           "--batch-size, --seq-len, --hidden or corpus") from None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -234,18 +256,25 @@ def cmd_train(args: argparse.Namespace) -> int:
                           "val_loss": done.val_loss, "chars_per_s": done.chars_per_s,
                           "elapsed_s": done.elapsed_s, "checkpoint": done.checkpoint,
                           "state": done.state, "message": done.message}), flush=True)
-    elif done.checkpoint:
+    elif done.checkpoint and not trainer.final_save_error:
         print(f"{done.state.replace('_', ' ')} at step {done.step}; checkpoint: {done.checkpoint}")
     if done.state == "diverged":
         print(f"chartui: {done.message}", file=sys.stderr)
+        return 1
+    if trainer.final_save_error:
+        print(f"chartui: error: {trainer.final_save_error}", file=sys.stderr)
         return 1
     return 0
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    from chartui.config import check_length, check_temperature
+
+    if args.temperature is not None:  # checked before torch loads, so mistakes show at once
+        check_temperature(args.temperature)
+    check_length(args.length)
     from chartui.checkpoint import load_model
     from chartui.model import resolve_device
-    from chartui.config import check_length
     from chartui.sampling import SamplingSettings, sample_stream
 
     device = resolve_device(args.device)
@@ -258,8 +287,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
     settings.validate(len(vocab))
     check_length(args.length)
     unknown = vocab.unknown_chars(prime)
-    if unknown:
-        shown = ", ".join(repr(c) for c in unknown[:8])
+    if unknown and args.prime is None:  # the run's own prime (e.g. "Th" on a Chinese corpus)
+        prime = "".join(c for c in prime if c in vocab)
+    elif unknown:
+        shown = ", ".join(repr(c) for c in unknown[:8]) + (", …" if len(unknown) > 8 else "")
+        if not args.skip_unknown:
+            raise UsageError(f"the prime has characters this model never saw: {shown}; remove "
+                             "them or pass --skip-unknown to leave them out")
         print(f"chartui: note: the model never saw {shown}; those characters of the prime are "
               "skipped", file=sys.stderr)
     stream = sample_stream(model, vocab, prime, args.length, settings, args.seed)
@@ -321,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except ChartuiError as exc:
         print(f"chartui: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         print("chartui: interrupted", file=sys.stderr)
         return 130
@@ -330,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except RuntimeError as exc:
-        if "allocate" not in str(exc) and "out of memory" not in str(exc):
+        if not _is_out_of_memory(exc):
             return _unexpected(exc)
         print("chartui: error: ran out of memory; use a smaller --batch-size, --hidden or corpus",
               file=sys.stderr)
@@ -341,6 +375,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:  # a bug: still one line, with the details on request
         return _unexpected(exc)
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    """MemoryError, torch's OutOfMemoryError, or the CPU allocator's RuntimeError."""
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or (
+        isinstance(exc, RuntimeError) and ("allocate" in str(exc) or
+                                           "out of memory" in str(exc)))
 
 
 def _unexpected(exc: Exception) -> int:

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from chartui.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from chartui.checkpoint import (CheckpointWriteError, load_checkpoint, model_from_checkpoint,
+                                save_checkpoint)
 from chartui.config import TrainConfig, learning_rate, parameter_count
 from chartui.corpus import Corpus
 from chartui.errors import ChartuiError
@@ -133,6 +134,7 @@ class Trainer:
         self.elapsed_before = 0.0
         self.history = LossHistory([], [])
         self.best_val_loss: float | None = None
+        self.resume_note: str | None = None  # set when the corpus changed since the checkpoint
         if payload is not None:
             self._restore_model(payload, resume)
         self.model.to(self.device).train()
@@ -147,7 +149,9 @@ class Trainer:
         self._running.set()
         self._save_requested = threading.Event()
         self.state = "idle"
-        self.save_error: str | None = None
+        self.save_error: str | None = None  # a failed save, for the next event (then cleared)
+        self.final_save_error: str | None = None  # the checkpoint at the end could not be written
+        self._save_failing = False  # a failed save was reported; quiet until one succeeds
         self.latest_checkpoint: Path | None = None
         self.best_checkpoint: Path | None = None
         self._written: list[Path] = []
@@ -166,6 +170,12 @@ class Trainer:
             raise ChartuiError(
                 f"corpus '{self.corpus.name}' has {have:,} characters for training but one "
                 f"window needs {need:,} (--seq-len + 1); {hint}a larger corpus")
+        windows = have - self.config.seq_len
+        if self.config.batch_size > windows:
+            raise ChartuiError(
+                f"--batch-size {self.config.batch_size:,} is more than the {windows:,} different "
+                f"windows of {self.config.seq_len} characters that corpus '{self.corpus.name}' "
+                f"has for training; use --batch-size {windows:,} or less, or a larger corpus")
 
     def _restore_model(self, payload: dict, path) -> None:
         model, vocab = model_from_checkpoint(payload, path)
@@ -175,6 +185,11 @@ class Trainer:
                 f"corpus '{payload.get('corpus', {}).get('name', '?')}') than corpus "
                 f"'{self.corpus.name}' ({len(self.corpus.vocab)} characters); resume on the same "
                 "corpus, or start a new run")
+        saved = payload.get("corpus") or {}
+        if saved.get("fingerprint") not in (None, self.corpus.fingerprint):
+            self.resume_note = (f"corpus '{self.corpus.name}' has changed since that checkpoint "
+                                "(same characters, different text), so training goes on with "
+                                "its text as it is now")
         self.model = model
         self.model_config = model.config
         self.step = int(payload["step"])
@@ -314,9 +329,11 @@ class Trainer:
         self._elapsed_this_run = 0.0
         ending = "finished"
         message = None
-        emit(self._progress("start", start, None, None, lr, 0.0,
-                            message=f"resumed from {self.resumed_from}" if self.resumed_from
-                            else None))
+        resumed = None
+        if self.resumed_from:
+            resumed = f"resumed from {self.resumed_from}" + (
+                f"; note: {self.resume_note}" if self.resume_note else "")
+        emit(self._progress("start", start, None, None, lr, 0.0, message=resumed))
         while True:
             elapsed = time.perf_counter() - start
             self._elapsed_this_run = elapsed
@@ -361,15 +378,22 @@ class Trainer:
                 first_loss = loss
             if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * first_loss:
                 ending = "diverged"
-                message = self._divergence_message(loss)
+                message = self._divergence_message(f"the loss became {loss:.4g}")
                 break
             self.history.train.append(loss)
             pending.append(loss)
             chars_since += c.batch_size * c.seq_len
 
             val_loss = sample = checkpoint = None
+            saving = self.step % c.eval_every == 0 or self._save_requested.is_set()
             if self.step % c.eval_every == 0:
                 val_loss = self._record_eval()
+            problem = self._unhealthy(val_loss, first_loss) if saving else None
+            if problem:  # never save weights that went bad: the last good file stays the last
+                ending = "diverged"
+                message = self._divergence_message(problem)
+                break
+            if self.step % c.eval_every == 0:
                 checkpoint = self._save_quietly(val_loss)
             if c.sample_every and self.step % c.sample_every == 0:
                 sample = self.draw_sample()
@@ -392,10 +416,18 @@ class Trainer:
         if ending != "diverged" and self.history.train and not already_saved:
             if not self.history.val or self.history.val[-1][0] != self.step:
                 val_loss = self._record_eval()
-            try:
-                checkpoint = str(self.save(val_loss))
-            except ChartuiError as exc:
-                message = str(exc)
+            problem = self._unhealthy(val_loss, first_loss)
+            if problem:
+                ending = "diverged"
+                message = self._divergence_message(problem)
+            else:
+                try:
+                    checkpoint = str(self.save(val_loss))
+                except CheckpointWriteError as exc:
+                    kept = self.kept_checkpoint_phrase("nothing was saved")
+                    message = self.final_save_error = (
+                        f"could not save the final checkpoint in '{exc.path.parent}' "
+                        f"({exc.reason}); {kept}; {exc.hint}")
         self.state = ending
         train_loss = float(np.mean(self.history.train[-50:])) if self.history.train else None
         done = self._progress("done", start, train_loss, val_loss, lr, last_speed,
@@ -424,17 +456,29 @@ class Trainer:
         began = time.perf_counter()
         val_loss = self.evaluate()
         self._eval_seconds = time.perf_counter() - began
-        if val_loss is not None:
+        if val_loss is not None and math.isfinite(val_loss):  # a bad value ends the run instead
             self.history.val.append((self.step, val_loss))
             if self.best_val_loss is None or val_loss < self.best_val_loss:
                 self.best_val_loss = val_loss
         return val_loss
 
-    def _divergence_message(self, loss: float) -> str:
-        kept = (f"the last good checkpoint is {self.latest_checkpoint}" if self.latest_checkpoint
-                else "no checkpoint had been saved yet")
-        return (f"training stopped at step {self.step}: the loss became {loss:.4g} (diverged); "
-                f"{kept}; try a lower learning rate (now --lr {self.config.lr:g})")
+    def _unhealthy(self, val_loss: float | None, first_loss: float | None) -> str | None:
+        """What is wrong with the model now (checked before saving it), or None."""
+        if val_loss is not None and (not math.isfinite(val_loss) or (
+                first_loss is not None and val_loss > DIVERGENCE_FACTOR * first_loss)):
+            return f"the validation loss became {val_loss:.4g}"
+        if not self.weights_finite():
+            return "the weights are no longer finite numbers"
+        return None
+
+    def weights_finite(self) -> bool:
+        with torch.no_grad():
+            return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
+
+    def _divergence_message(self, what: str) -> str:
+        kept = self.kept_checkpoint_phrase("no checkpoint had been saved yet")
+        return (f"training stopped at step {self.step}: {what} (diverged); {kept}; try a lower "
+                f"learning rate (now --lr {self.config.lr:g})")
 
     # --- checkpoints ---------------------------------------------------------------------------
 
@@ -480,17 +524,39 @@ class Trainer:
             self.best_checkpoint = path
         for old in list(self._written):
             if old not in (self.latest_checkpoint, self.best_checkpoint):
-                old.unlink(missing_ok=True)
+                try:
+                    old.unlink(missing_ok=True)
+                except OSError:  # left behind, harmless: the new file is already written
+                    pass
                 self._written.remove(old)
         return path
 
+    def kept_checkpoint_phrase(self, otherwise: str) -> str:
+        """Names the newest good file of this run (or the one it resumed from)."""
+        last = self.latest_checkpoint or self.resumed_from
+        return f"the last good checkpoint is {last}" if last else otherwise
+
     def _save_quietly(self, val_loss: float | None) -> str | None:
-        """Save during training; a failed write is reported in the next event, training goes on."""
-        try:
-            return str(self.save(val_loss))
-        except ChartuiError as exc:
-            self.save_error = str(exc)
+        """Save during training; a failed write is reported in the next event, training goes on.
+
+        A failure is reported once, not at every save, until a save succeeds again; the files
+        already written stay as they are.
+        """
+        if not self.weights_finite():
+            self.save_error = ("not saved: the weights are no longer finite numbers (training "
+                               "diverged); the last good checkpoint is kept")
             return None
+        try:
+            path = str(self.save(val_loss))
+        except CheckpointWriteError as exc:
+            if not self._save_failing:
+                self.save_error = (f"could not save a checkpoint in '{exc.path.parent}' "
+                                   f"({exc.reason}); training goes on and tries again at the "
+                                   f"next save ({exc.hint})")
+            self._save_failing = True
+            return None
+        self._save_failing = False
+        return path
 
 
 MODEL_FIELDS = ("embedding_dim", "hidden_size", "num_layers", "vocabulary")
