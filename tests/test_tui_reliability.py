@@ -1,0 +1,213 @@
+"""Reliability in the app: faults and odd terminals never crash it or lose work.
+
+The real app under Textual's pilot. Each bad thing ends in a notification (not a crash), the app
+keeps running, and a training run's work is saved. The command-line cases are in
+test_reliability.py; the basic quit, too-small and bad-corpus-at-start cases are in test_tui.py.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+from textual.drivers.headless_driver import HeadlessDriver
+from textual.events import Resize
+from textual.geometry import Size
+from textual.widgets import Input
+
+from chartui.checkpoint import load_checkpoint
+from chartui.corpus import load_corpus
+from chartui.trainer import Trainer
+from chartui.tui.app import make_app
+from chartui.tui.widgets.generation import GenerationConsole
+
+from conftest import FAQ
+from tui_helpers import press, settle, small_config, wait_for
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny models: one thread is as fast, and does not stall on a busy 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def app_for(tmp_path, **options):
+    options.setdefault("corpus", str(FAQ))
+    options.setdefault("config", small_config())
+    options.setdefault("generation_pace", 0)
+    options.setdefault("checkpoint_dir", tmp_path)
+    return make_app(device="cpu", load_user_keymap=False, **options)
+
+
+def record_notifications(app) -> list[tuple[str, str]]:
+    """(severity, message) of every notification the app raises from now on."""
+    seen = []
+    notify = app.notify
+
+    def recording(message, *args, **kwargs):
+        seen.append((kwargs.get("severity", "information"), str(message)))
+        return notify(message, *args, **kwargs)
+
+    app.notify = recording
+    return seen
+
+
+async def resize(pilot, width: int, height: int) -> None:
+    """`pilot.resize_terminal` without its wait for an idle CPU, which never comes while a
+    worker trains (the same reason tui_helpers.press exists); the resize event is the same."""
+    size = Size(width, height)
+    if isinstance(pilot.app._driver, HeadlessDriver):
+        pilot.app._driver._size = size
+    pilot.app.post_message(Resize(size, size))
+    await pilot.pause(0.02)
+
+
+async def start_training(pilot, app):
+    await settle(pilot, app)
+    await press(pilot, "t")
+    await wait_for(pilot, lambda: app.train_state == "training" and app.trainer is not None
+                   and app.trainer.step > 0, what="training to start")
+
+
+async def start_generation(pilot, app, length=100_000):
+    app.query_one("#length", Input).value = str(length)
+    app.query_one("#prime", Input).value = "The "
+    app.generate("The ")
+    console = app.query_one(GenerationConsole)
+    await wait_for(pilot, lambda: len(console.output_text()) > 10, what="generated text")
+
+
+async def test_quit_while_training_and_generating_saves_and_exits(tmp_path):
+    app = app_for(tmp_path, generation_pace=200, config=small_config(eval_every=100_000))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start_training(pilot, app)
+        await start_generation(pilot, app)
+        worker = app.gen_worker
+        await press(pilot, "q")
+        await wait_for(pilot, lambda: not app.is_running, timeout=30, what="the app to exit")
+    assert worker.is_cancelled
+    assert app.trainer.state == "stopped"
+    (saved,) = tmp_path.glob("*.pt")
+    assert load_checkpoint(saved)["step"] == app.trainer.step > 0
+
+
+async def test_quit_mid_generation_from_an_opened_checkpoint(tmp_path):
+    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=5, eval_every=5),
+                   device="cpu", checkpoint_dir=tmp_path).run()
+    before = (tmp_path / done.checkpoint.split("/")[-1]).read_bytes()
+    app = app_for(tmp_path, checkpoint=done.checkpoint, generation_pace=100)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        await wait_for(pilot, lambda: app.opened is not None, what="the checkpoint to open")
+        await start_generation(pilot, app)
+        worker = app.gen_worker
+        await press(pilot, "q")
+        await wait_for(pilot, lambda: not app.is_running, timeout=30, what="the app to exit")
+    assert worker.is_cancelled
+    assert [p.name for p in tmp_path.glob("*.pt")] == [done.checkpoint.split("/")[-1]]
+    assert (tmp_path / done.checkpoint.split("/")[-1]).read_bytes() == before
+
+
+async def test_resizing_again_and_again_while_training(tmp_path):
+    """Down to 40x12 and back, many times: no crash, training goes on, the layout recovers."""
+    app = app_for(tmp_path, config=small_config(eval_every=10))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start_training(pilot, app)
+        sizes = [(40, 12), (200, 60), (60, 18), (59, 17), (80, 24), (41, 13), (120, 40),
+                 (100, 32)]
+        for size in sizes * 3:
+            await resize(pilot, *size)
+            small = size[0] < 60 or size[1] < 18
+            assert app.screen.has_class("too-small") == small, size
+        await resize(pilot, 40, 12)
+        message = str(app.query_one("#too-small").render())
+        assert "at least 60×18" in message and "40×12" in message
+        step = app.trainer.step  # still training while the terminal is too small
+        await wait_for(pilot, lambda: app.trainer.step > step + 3, what="training to go on")
+        assert app.train_state == "training"
+        await resize(pilot, 100, 32)
+        assert not app.screen.has_class("too-small")
+        await wait_for(pilot, lambda: app.status.info.step > step + 3, what="the status line")
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+    assert load_checkpoint(app.trainer.latest_checkpoint)["step"] == app.trainer.step
+
+
+class _Evil:
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+async def test_bad_corpus_and_bad_checkpoints_opened_from_the_app_are_notifications(tmp_path):
+    folder = tmp_path / "ck"
+    folder.mkdir()
+    marker = tmp_path / "code-ran"
+    (folder / "truncated.pt").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    (folder / "noise.pt").write_bytes(bytes(range(256)) * 20)
+    torch.save({"weight": torch.zeros(2)}, folder / "foreign.pt")
+    (folder / "evil.pt").write_bytes(pickle.dumps(_Evil(str(marker))))
+    torch.save({"format": "chartui-checkpoint", "x": _Evil(str(marker))}, folder / "evil2.pt")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
+    app = app_for(tmp_path, checkpoint_dir=folder)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        seen = record_notifications(app)
+        for name, words in [("truncated.pt", "not a readable checkpoint"),
+                            ("noise.pt", "not a readable checkpoint"),
+                            ("foreign.pt", "not a chartui checkpoint"),
+                            ("evil.pt", "not"), ("evil2.pt", "cannot be loaded safely"),
+                            ("missing.pt", "does not exist")]:
+            await press(pilot, "o")
+            await wait_for(pilot, lambda: app.screen.query("#checkpoint-path"), what="picker")
+            box = app.screen.query_one("#checkpoint-path", Input)
+            box.value = str(folder / name)
+            box.focus()
+            await press(pilot, "enter")
+            await wait_for(pilot, lambda: seen, what=f"a notification for {name}")
+            severity, message = seen.pop()
+            assert severity == "error" and words in message and "\n" not in message, message
+            assert app.is_running and app.opened is None
+        assert not marker.exists()
+
+        for path, words in [(tmp_path / "image.png", "binary"),
+                            (tmp_path / "nope.txt", "does not exist")]:
+            await press(pilot, "c")
+            await wait_for(pilot, lambda: app.screen.query("#corpus-path"), what="picker")
+            box = app.screen.query_one("#corpus-path", Input)
+            box.value = str(path)
+            box.focus()
+            await press(pilot, "enter")
+            await wait_for(pilot, lambda: seen, what=f"a notification for {path.name}")
+            severity, message = seen.pop()
+            assert severity == "error" and words in message, message
+            assert app.is_running and app.corpus is None
+        await press(pilot, "t")  # nothing to train on: a hint, not a crash
+        await pilot.pause(0.1)
+        assert app.is_running and app.trainer is None
+
+
+async def test_an_unwritable_checkpoint_folder_is_one_notification_and_training_goes_on(
+        tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    app = app_for(tmp_path, checkpoint_dir=blocker / "ck", config=small_config(eval_every=3))
+    async with app.run_test(size=(100, 32)) as pilot:
+        seen = record_notifications(app)
+        await start_training(pilot, app)
+        await wait_for(pilot, lambda: app.trainer.step >= 15, what="several failed saves")
+        assert app.train_state == "training"
+        warnings = [m for s, m in seen if "could not save a checkpoint" in m]
+        assert len(warnings) == 1 and "training goes on" in warnings[0]
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        await wait_for(pilot, lambda: any("final checkpoint" in m for _, m in seen),
+                       what="the final notification")
+        assert app.is_running
+    assert blocker.read_text() == "a file, not a folder"
