@@ -7,8 +7,6 @@ test_reliability.py; the basic quit, too-small and bad-corpus-at-start cases are
 
 from __future__ import annotations
 
-import pickle
-
 import pytest
 import torch
 from textual.drivers.headless_driver import HeadlessDriver
@@ -150,20 +148,16 @@ async def test_bad_corpus_and_bad_checkpoints_opened_from_the_app_are_notificati
     folder.mkdir()
     marker = tmp_path / "code-ran"
     (folder / "truncated.pt").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
-    (folder / "noise.pt").write_bytes(bytes(range(256)) * 20)
     torch.save({"weight": torch.zeros(2)}, folder / "foreign.pt")
-    (folder / "evil.pt").write_bytes(pickle.dumps(_Evil(str(marker))))
-    torch.save({"format": "chartui-checkpoint", "x": _Evil(str(marker))}, folder / "evil2.pt")
+    torch.save({"format": "chartui-checkpoint", "x": _Evil(str(marker))}, folder / "evil.pt")
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
     app = app_for(tmp_path, checkpoint_dir=folder)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
         seen = record_notifications(app)
         for name, words in [("truncated.pt", "not a readable checkpoint"),
-                            ("noise.pt", "not a readable checkpoint"),
                             ("foreign.pt", "not a chartui checkpoint"),
-                            ("evil.pt", "not"), ("evil2.pt", "cannot be loaded safely"),
-                            ("missing.pt", "does not exist")]:
+                            ("evil.pt", "cannot be loaded safely")]:
             await press(pilot, "o")
             await wait_for(pilot, lambda: app.screen.query("#checkpoint-path"), what="picker")
             box = app.screen.query_one("#checkpoint-path", Input)
