@@ -30,7 +30,7 @@ from chartui.stepper import CellStepper
 from chartui.vocab import Vocabulary
 
 KINDS = ("h", "c")  # hidden state, cell state (as tanh(c))
-LEVEL_EDGES = (-0.5, -0.1, 0.1, 0.5)  # activation levels 0..4: strong -, weak -, ~0, weak +, strong +
+LEVEL_EDGES = (-0.5, -0.1, 0.1, 0.5)  # levels 0..4: strong -, weak -, about 0, weak +, strong +
 UNREAD = -1  # the level of a character the model did not read
 
 
@@ -85,7 +85,7 @@ def activation_levels(values: np.ndarray) -> np.ndarray:
     return levels
 
 
-# --- features: one number per character, describing the text after that character ---------------
+# --- features: one number per character, describing the text after that character ----------------
 
 def inside_quotes(text: str) -> np.ndarray:
     """1 from an opening double quote (" or “) up to its closing one; a blank line ends a quote
@@ -152,7 +152,7 @@ FEATURES: dict[str, Callable[[str], np.ndarray]] = {
 }
 
 
-# --- ranking ---------------------------------------------------------------------------------------
+# --- ranking -------------------------------------------------------------------------------------
 
 class UnitScore(NamedTuple):
     layer: int

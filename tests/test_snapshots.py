@@ -104,3 +104,23 @@ def test_corpus_picker(snap_compare):
 
 def test_too_small_terminal(snap_compare):
     assert snap_compare(demo_app(), terminal_size=(50, 14), run_before=steady)
+
+
+async def neuron_view_of_a_seeded_model(pilot):
+    """The neuron view over the demo text, for an untrained model with a fixed seed."""
+    import torch
+    from chartui.model import CharLSTM, ModelConfig
+    await steady(pilot)
+    app = pilot.app
+    torch.manual_seed(5)
+    model = CharLSTM(ModelConfig(len(app.corpus.vocab), embedding_dim=16, hidden_size=32,
+                                 num_layers=2))
+    app.opened = (model, app.corpus.vocab, "seeded.pt")
+    await pilot.press("v")
+    await app.screen.workers.wait_for_complete()
+    await pilot.pause(0.2)
+
+
+def test_neuron_view(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(80, 24),
+                        run_before=neuron_view_of_a_seeded_model)

@@ -27,6 +27,7 @@ from chartui.tui.messages import (CheckpointFailed, CheckpointOpened, CorpusFail
                                   CorpusLoaded, CorpusPeeked, GeneratedText, TrainerReady,
                                   TrainingFailed, TrainingProgress)
 from chartui.tui.screens.help import HelpScreen
+from chartui.tui.screens.neurons import TEXT_CHARS, NeuronScreen
 from chartui.tui.screens.pickers import CheckpointPicker, CorpusPicker
 from chartui.tui.screens.settings import SettingsScreen
 from chartui.tui.widgets.corpus_pane import CorpusPane
@@ -82,6 +83,9 @@ class ChartuiApp(App):
                 tooltip="generate exactly one more character (starts from the prime if needed)"),
         Binding("i", "toggle_inspector", "Next", id="toggle_inspector",
                 tooltip="show or hide the next-character inspector"),
+        Binding("v", "neurons", "Neurons", id="neurons",
+                tooltip="neuron view: colour text by one LSTM unit; find units that track "
+                        "quotes, brackets, the position in the line"),
         Binding("escape", "escape", "stop the running generation, or leave a text box",
                 id="escape", show=False),
         Binding("e", "settings", "Set", id="settings", tooltip="training settings"),
@@ -597,6 +601,21 @@ class ChartuiApp(App):
                                 for k in key.split(","))
             keys.append((display, binding.tooltip or binding.description, binding.id))
         self.push_screen(HelpScreen(keys))
+
+    def action_neurons(self) -> None:
+        current = self.current_model()
+        if current is None:
+            return
+        texts = {}
+        if self.console_pane.output_text():
+            texts["generated text"] = self.console_pane.output_text()[:TEXT_CHARS]
+        if self.corpus is not None:
+            texts["start of the corpus"] = self.corpus.text(0, TEXT_CHARS)
+        if not texts:
+            self.notify("no text to read yet: wait for the corpus, or generate some (g)",
+                        severity="warning")
+            return
+        self.push_screen(NeuronScreen(*current, texts))
 
     def action_settings(self) -> None:
         def applied(config: TrainConfig | None) -> None:
