@@ -22,6 +22,12 @@ t starts a new run with the current settings (e), pauses it and resumes it. x st
 saves a checkpoint; the next t starts a fresh run. To continue an old run, open its checkpoint
 with o and choose Resume. Checkpoints go to the checkpoints/ folder.
 
+v opens the neuron view: the generated text (or the start of the corpus; s switches) coloured
+by one unit of the LSTM: cool colours negative, warm ones positive. ← → move between units,
+↑ ↓ between layers, k between the hidden state h and the cell state c. f picks a feature (inside
+quotes, position in the line, inside brackets, start of a word, in a number, after a newline)
+and jumps to the unit whose activation follows it most closely; b goes to the next best.
+
 Keys can be remapped in ~/.config/chartui/keymap.toml (binding id = "key"), e.g.
     toggle_training = "space"
 """
