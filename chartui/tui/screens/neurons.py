@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from chartui.neurons import (FEATURES, LEVEL_EDGES, UNREAD, Activations,
+from chartui.neurons import (FEATURES, LEVEL_EDGES, UNREAD, Activations, UnitScore,
                              activation_levels, activations, rank_units)
 from chartui.tui import widget_css
 
@@ -90,7 +90,7 @@ class NeuronScreen(ModalScreen[None]):
         self.acts: Activations | None = None
         self.lstm_layer, self.kind, self.unit = 0, "h", 0
         self.feature = 0  # index into FEATURE_NAMES
-        self.ranking: list = []  # UnitScores for the feature, best first
+        self.ranking: list[UnitScore] = []  # for the feature, best first
         self.rank_of: dict[tuple[int, str, int], int] = {}
         self.best = 0  # the place in the ranking that f and b went to
 
