@@ -26,6 +26,7 @@ from chartui.config import TrainConfig, learning_rate, parameter_count
 from chartui.corpus import Corpus
 from chartui.errors import ChartuiError
 from chartui.model import CharLSTM, ModelConfig, resolve_device
+from chartui.runs import RunLog
 from chartui.sampling import sample_text
 from chartui.vocab import Vocabulary
 
@@ -315,9 +316,19 @@ class Trainer:
         `should_stop` is asked before every step (e.g. a worker's cancellation flag).
         `started_at` (a `time.perf_counter()` reading) is when the time budget began, e.g.
         when the program started, so that `max_time` covers start-up too; the run stops early
-        enough to leave time for its final evaluation and checkpoint.
+        enough to leave time for its final evaluation and checkpoint. The run keeps a run log
+        (`chartui.runs`) in the checkpoint folder.
         """
-        emit = listener or (lambda p: None)
+        run_log = RunLog(self)
+        try:
+            return self._train(run_log.listener(listener), report_interval, should_stop,
+                               started_at)
+        except BaseException as exc:
+            run_log.fail(exc)
+            raise
+
+    def _train(self, emit: Listener, report_interval: float,
+               should_stop: Callable[[], bool] | None, started_at: float | None) -> Progress:
         c = self.config
         self.state = "training"
         start = started_at if started_at is not None else time.perf_counter()

@@ -412,7 +412,9 @@ def test_running_out_of_memory_in_a_step_is_one_line(tmp_path, monkeypatch, caps
     (line,) = error_lines(err)
     assert "ran out of memory at step 26" in line and "--batch-size" in line
     assert "Traceback" not in err and "step000020" in line
-    assert kept and files_in(tmp_path) == kept
+    checkpoints = {k: v for k, v in kept.items() if k.endswith(".pt")}
+    assert checkpoints and {k: v for k, v in files_in(tmp_path).items()
+                            if k.endswith(".pt")} == checkpoints  # the run log says "failed"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

@@ -1,0 +1,226 @@
+"""Run logs: each training run's settings and loss history, kept as a small JSON file.
+
+A run writes `<checkpoint folder>/runs/<run id>.json` when it starts, at every evaluation and
+checkpoint, at most every `WRITE_EVERY_S` seconds otherwise, and when it ends. `list_runs`
+reads them back, newest first, for the runs screen.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from chartui.curves import downsample
+from chartui.files import write_text_atomically
+
+if TYPE_CHECKING:
+    from chartui.trainer import Listener, Progress, Trainer
+
+FORMAT = "chartui-run"
+FORMAT_VERSION = 1
+RUNS_FOLDER = "runs"
+WRITE_EVERY_S = 5.0
+MAX_TRAIN_POINTS = 2000
+
+
+@dataclass
+class RunRecord:
+    """What a run log holds. Losses are in nats per character; histories are (step, loss)."""
+
+    id: str
+    started_at: str  # ISO 8601 in local time, with milliseconds and the UTC offset
+    corpus: dict  # name, source, fingerprint
+    config: dict  # TrainConfig.to_dict()
+    parameters: int
+    device: str
+    state: str = "training"  # training, paused, finished, time_limit, stopped, diverged, failed
+    step: int = 0
+    elapsed_s: float = 0.0
+    chars_per_s: float = 0.0  # recent, training steps only
+    average_chars_per_s: float = 0.0  # over the run's whole time, evaluations included
+    val_history: list[tuple[int, float]] = field(default_factory=list)
+    train_history: list[tuple[int, float]] = field(default_factory=list)  # downsampled
+    best_val_loss: float | None = None
+    latest_checkpoint: str | None = None
+    best_checkpoint: str | None = None
+    resumed_from: str | None = None
+    message: str | None = None  # how it ended, when that needs words (diverged, failed)
+    updated_at: str = ""
+
+    @property
+    def corpus_name(self) -> str:
+        return str(self.corpus.get("name", "?"))
+
+    @property
+    def started(self) -> datetime:
+        return datetime.fromisoformat(self.started_at)
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "format_version": FORMAT_VERSION, **_finite(asdict(self))}
+
+    @classmethod
+    def from_json(cls, data) -> "RunRecord":
+        """Raises ValueError, TypeError or KeyError for anything but a run log we can read."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError("not a chartui run log")
+        version = data.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise ValueError("unknown run log version")
+        datetime.fromisoformat(str(data["started_at"]))  # a start time must be readable
+
+        def optional(kind, value):
+            return None if value is None else kind(value)
+
+        def history(points):
+            return [(int(s), float(v)) for s, v in points]
+
+        return cls(
+            id=str(data["id"]), started_at=str(data["started_at"]), corpus=dict(data["corpus"]),
+            config=dict(data["config"]), parameters=int(data["parameters"]),
+            device=str(data["device"]), state=str(data["state"]), step=int(data["step"]),
+            elapsed_s=float(data["elapsed_s"]), chars_per_s=float(data["chars_per_s"]),
+            average_chars_per_s=float(data["average_chars_per_s"]),
+            val_history=history(data["val_history"]),
+            train_history=history(data["train_history"]),
+            best_val_loss=optional(float, data.get("best_val_loss")),
+            latest_checkpoint=optional(str, data.get("latest_checkpoint")),
+            best_checkpoint=optional(str, data.get("best_checkpoint")),
+            resumed_from=optional(str, data.get("resumed_from")),
+            message=optional(str, data.get("message")),
+            updated_at=str(data.get("updated_at", "")))
+
+
+def _finite(value):
+    """The same JSON value with every NaN or infinity replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def new_run_id(corpus_name: str, started: datetime) -> str:
+    """Sortable by start time and unique: `20261123-134501-pydocs-3fa2`."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", corpus_name).strip("._")[:40] or "corpus"
+    return f"{started:%Y%m%d-%H%M%S}-{slug}-{secrets.token_hex(2)}"
+
+
+def write_run(record: RunRecord, folder: str | Path) -> Path:
+    """Write `record` atomically to `<folder>/runs/<id>.json`; raises OSError."""
+    text = json.dumps(record.to_json(), allow_nan=False, separators=(",", ":"))
+    runs_folder = Path(folder) / RUNS_FOLDER
+    runs_folder.mkdir(parents=True, exist_ok=True)
+    return write_text_atomically(runs_folder / f"{record.id}.json", text)
+
+
+def read_run(path: str | Path) -> RunRecord | None:
+    """The run log at `path`, or None when it is unreadable, damaged or not a run log."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return RunRecord.from_json(data)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError):
+        return None
+
+
+def list_runs(folder: str | Path) -> tuple[list[RunRecord], int]:
+    """The runs logged under a checkpoint folder, newest first, and how many files were skipped
+    (unreadable, damaged or foreign)."""
+    try:
+        paths = sorted((Path(folder) / RUNS_FOLDER).glob("*.json"))
+    except OSError:
+        return [], 0
+    runs = [read_run(path) for path in paths]
+    readable = [run for run in runs if run is not None]
+    readable.sort(key=lambda run: (run.started.timestamp(), run.id), reverse=True)
+    return readable, len(runs) - len(readable)
+
+
+class RunLog:
+    """Keeps one training run's log on disk, from its trainer's Progress events.
+
+    A write that fails is skipped without a word, and training goes on: the log lives in the
+    checkpoint folder, whose problems the checkpoint saves already report.
+    """
+
+    def __init__(self, trainer: "Trainer") -> None:
+        started = datetime.now().astimezone()
+        corpus = trainer.corpus
+        self.trainer = trainer
+        self.folder = Path(trainer.checkpoint_dir)
+        self.record = RunRecord(
+            id=new_run_id(corpus.name, started),
+            started_at=started.isoformat(timespec="milliseconds"),
+            corpus={"name": corpus.name, "source": corpus.source,
+                    "fingerprint": corpus.fingerprint},
+            config=trainer.config.to_dict(), parameters=trainer.model.num_parameters(),
+            device=str(trainer.device), step=trainer.step, resumed_from=trainer.resumed_from)
+        self._written_at = -math.inf
+        self._start: tuple[int, float] | None = None  # step and elapsed time at the start
+
+    def listener(self, listener: "Listener | None") -> "Listener":
+        """`listener` (may be None), with this log brought up to date before each event."""
+        def emit(progress: "Progress") -> None:
+            self.update(progress)
+            if listener is not None:
+                listener(progress)
+        return emit
+
+    def update(self, p: "Progress") -> None:
+        """Take in one event; write at start, evaluation, checkpoint, end, or when it is time."""
+        if self._start is None:
+            self._start = (p.step, p.elapsed_s)
+        record = self.record
+        record.state, record.step, record.elapsed_s = p.state, p.step, p.elapsed_s
+        if p.chars_per_s:
+            record.chars_per_s = p.chars_per_s
+        seconds = p.elapsed_s - self._start[1]
+        if seconds > 0:
+            config = self.trainer.config
+            chars = (p.step - self._start[0]) * config.batch_size * config.seq_len
+            record.average_chars_per_s = chars / seconds
+        if p.event == "done":
+            record.message = p.message
+        due = (p.event != "step" or p.val_loss is not None or p.checkpoint is not None
+               or time.monotonic() - self._written_at >= WRITE_EVERY_S)
+        if due:
+            self.write()
+
+    def fail(self, error: BaseException) -> None:
+        """The run ended with an exception: record it as failed (interrupted: stopped)."""
+        interrupted = isinstance(error, KeyboardInterrupt)
+        self.record.state = "stopped" if interrupted else "failed"
+        self.record.step = self.trainer.step
+        self.record.message = ("interrupted" if interrupted
+                               else f"{type(error).__name__}: {error}"[:500])
+        self.write()
+
+    def write(self) -> None:
+        trainer, record = self.trainer, self.record
+        train = trainer.history.train
+        steps, losses = downsample(np.arange(1, len(train) + 1), train, MAX_TRAIN_POINTS)
+        record.train_history = list(zip(steps.astype(int).tolist(), losses.tolist()))
+        record.val_history = list(trainer.history.val)
+        record.best_val_loss = trainer.best_val_loss
+        record.latest_checkpoint = _optional_str(trainer.latest_checkpoint)
+        record.best_checkpoint = _optional_str(trainer.best_checkpoint)
+        record.updated_at = datetime.now().astimezone().isoformat(timespec="seconds")
+        self._written_at = time.monotonic()
+        try:
+            write_run(record, self.folder)
+        except (OSError, ValueError):
+            pass  # skipped: a later write tries again, and training goes on
+
+
+def _optional_str(value) -> str | None:
+    return None if value is None else str(value)
