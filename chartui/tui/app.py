@@ -26,9 +26,11 @@ from chartui.tui.keymap import load_keymap
 from chartui.tui.messages import (CheckpointFailed, CheckpointOpened, CorpusFailed,
                                   CorpusLoaded, CorpusPeeked, GeneratedText, TrainerReady,
                                   TrainingFailed, TrainingProgress)
+from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.help import HelpScreen
 from chartui.tui.screens.neurons import TEXT_CHARS, NeuronScreen
 from chartui.tui.screens.pickers import CheckpointPicker, CorpusPicker
+from chartui.tui.screens.runs import RunsScreen
 from chartui.tui.screens.settings import SettingsScreen
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import GenerationConsole
@@ -92,6 +94,10 @@ class ChartuiApp(App):
         Binding("c", "pick_corpus", "Corpus", id="pick_corpus", tooltip="choose a corpus"),
         Binding("o", "open_checkpoint", "Open", id="open_checkpoint",
                 tooltip="open or resume a checkpoint"),
+        Binding("r", "runs", "Runs", id="runs",
+                tooltip="every run's settings and results; compare validation curves"),
+        Binding("s", "export", "Export", id="export",
+                tooltip="save the loss history (CSV or JSON) or the generated text to a file"),
         Binding("question_mark", "help", "Help", id="help", tooltip="every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="quit (saves a training run first)"),
     ]
@@ -196,8 +202,9 @@ class ChartuiApp(App):
                 f"{width}×{height}. Make it larger (q quits).")
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """While a dialog is open, only its own keys (and quit) act."""
-        if isinstance(self.screen, ModalScreen) and action not in ("quit",):
+        """While a dialog is open, only its own keys (and quit, tab, shift+tab) act."""
+        if isinstance(self.screen, ModalScreen) and action not in ("quit", "focus_next",
+                                                                   "focus_previous"):
             return False
         return True
 
@@ -644,6 +651,34 @@ class ChartuiApp(App):
                 self.load_corpus(name)
 
         self.push_screen(CorpusPicker(entries, self.corpus_name), chosen)
+
+    def action_runs(self) -> None:
+        self.push_screen(RunsScreen(self.checkpoint_dir))
+
+    def action_export(self) -> None:
+        self.push_screen(ExportScreen(self.corpus_name, self.export_file))
+
+    def export_file(self, kind: str, path: str) -> bool:
+        """Save what the export dialog asked for, and say how it went; True when saved."""
+        from chartui.export import export
+        train, val = self.loss_history()
+        try:
+            saved = export(kind, path, train=train, val=val,
+                           text=self.console_pane.output_text(), corpus_name=self.corpus_name)
+        except ChartuiError as exc:
+            self.notify(str(exc), title="Export", severity="error", timeout=10)
+            return False
+        self.notify(f"saved {saved.resolve()}", title="Export")
+        return True
+
+    def loss_history(self) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        """(step, loss) for training and validation: every step of the training run, else the
+        opened checkpoint's history as the chart shows it."""
+        if self.trainer is not None:
+            history = self.trainer.history
+            return [(i + 1, v) for i, v in enumerate(list(history.train))], list(history.val)
+        return ([(int(s), v) for s, v in self.chart.train_points],
+                [(int(s), v) for s, v in self.chart.val_points])
 
     # --- quitting -------------------------------------------------------------------------------
 
