@@ -9,10 +9,13 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import signal
+import socket
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 STARTED_AT = time.perf_counter()  # --max-time counts from here: start-up is part of the budget
 
@@ -21,7 +24,8 @@ from chartui.corpus import DEFAULT_CORPUS
 from chartui.errors import ChartuiError
 from chartui.units import format_count, format_duration
 
-COMMANDS = ("train", "sample", "corpora")
+COMMANDS = ("train", "sample", "corpora", "serve")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class UsageError(ChartuiError):
@@ -37,6 +41,13 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
     if not 0 <= value < 2**63:
         raise argparse.ArgumentTypeError(f"'{text}' is out of range (0 to 2**63 - 1)")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {text} is out of range (1 to 65535)")
     return value
 
 
@@ -58,7 +69,7 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     app = _Parser(prog="chartui", description=(
         "A terminal playground for character-level language models. With no command, opens the "
         "app on CORPUS (default: pydocs, the Python docs that ship with Python)."),
-        epilog="Commands: chartui train | sample | corpora (each has --help).")
+        epilog="Commands: chartui train | sample | corpora | serve (each has --help).")
     app.add_argument("corpus", nargs="?", default=None,
                      help="corpus name (see `chartui corpora`) or path to a text file")
     app.add_argument("--checkpoint", metavar="CKPT", help="open a trained model")
@@ -134,7 +145,20 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     corpora = _Parser(prog="chartui corpora",
                       description="List the corpora that can be named, with size and vocabulary.")
     corpora.add_argument("--corpora-dir", action="append", metavar="DIR")
-    return {"app": app, "train": train, "sample": sample, "corpora": corpora}
+
+    serve = _Parser(prog="chartui serve", description=(
+        "Serve the app to a web browser (textual-serve). Each browser tab runs its own chartui, "
+        "with its own training run. Listens on this machine only unless --host says otherwise."))
+    serve.add_argument("corpus", nargs="?", default=None,
+                       help="corpus the app opens on (name or path)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only; "
+                            "0.0.0.0 lets anyone who can reach the port in)")
+    serve.add_argument("--port", type=_port, default=8000, help="default 8000")
+    serve.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
+    serve.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
+    serve.add_argument("--corpora-dir", action="append", metavar="DIR")
+    return {"app": app, "train": train, "sample": sample, "corpora": corpora, "serve": serve}
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -328,8 +352,33 @@ def cmd_corpora(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from textual_serve.server import Server
+
+    command = [sys.executable, "-m", "chartui", "--device", args.device,
+               "--checkpoint-dir", str(Path(args.checkpoint_dir).resolve())]
+    for folder in args.corpora_dir or []:
+        command += ["--corpora-dir", str(Path(folder).resolve())]
+    if args.corpus:
+        corpus = Path(args.corpus).expanduser()
+        command.append(str(corpus.resolve()) if corpus.exists() else args.corpus)
+    try:  # a busy port or a wrong address is said at once, before the server starts
+        socket.create_server((args.host, args.port)).close()
+    except OSError as exc:
+        raise ChartuiError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
+                           "pick another --port, or check --host") from None
+    if args.host not in LOOPBACK:
+        print(f"chartui: warning: listening on {args.host}: anyone who can reach port "
+              f"{args.port} can use chartui, and train, on this machine", file=sys.stderr)
+    print(f"chartui: serving on http://{args.host}:{args.port} (each browser tab runs its own "
+          "chartui; Ctrl+C stops)", file=sys.stderr)
+    Server(shlex.join(command), host=args.host, port=args.port, title="chartui").serve()
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    served = os.environ.get("TEXTUAL_DRIVER", "").endswith("WebDriver")  # by chartui serve
+    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise ChartuiError("the app needs an interactive terminal; for scripts use "
                            "`chartui train` and `chartui sample`")
     from chartui.tui.app import make_app
@@ -350,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = argv[0] if argv and argv[0] in COMMANDS else "app"
     args = parsers[command].parse_args(argv[1:] if command != "app" else argv)
     handler = {"app": cmd_app, "train": cmd_train, "sample": cmd_sample,
-               "corpora": cmd_corpora}[command]
+               "corpora": cmd_corpora, "serve": cmd_serve}[command]
     try:
         return handler(args)
     except ChartuiError as exc:

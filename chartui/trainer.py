@@ -32,6 +32,7 @@ from chartui.vocab import Vocabulary
 
 LN2 = math.log(2)
 MAX_PARAMETERS = 200_000_000
+PUBLISH_SECONDS = 0.25  # how stale a snapshot taken while a step runs may be
 DIVERGENCE_FACTOR = 3.0  # char-rnn's rule: stop when the loss exceeds 3x the first loss
 
 
@@ -145,6 +146,7 @@ class Trainer:
         self.resumed_from = str(resume) if resume is not None else None
 
         self._lock = threading.Lock()
+        self._published: CharLSTM | None = None  # never changed once made; see snapshot_model
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -229,9 +231,18 @@ class Trainer:
         self._save_requested.set()
 
     def snapshot_model(self) -> CharLSTM:
-        """A copy of the model's current weights (consistent: taken between steps), in eval mode."""
-        with self._lock:
-            model = copy.deepcopy(self.model)
+        """A copy of the model's weights taken between steps, in eval mode.
+
+        It never waits for a running step: then it copies the weights published after a recent
+        step (at most `PUBLISH_SECONDS` old), so a generation starts at once while training.
+        """
+        if self._lock.acquire(blocking=self._published is None):
+            try:
+                model = copy.deepcopy(self.model)
+            finally:
+                self._lock.release()
+        else:
+            model = copy.deepcopy(self._published)
         return model.eval()
 
     # --- the loop -----------------------------------------------------------------------------
@@ -334,6 +345,7 @@ class Trainer:
         start = started_at if started_at is not None else time.perf_counter()
         self._run_start_step = self.step
         first_loss = self.history.train[0] if self.history.train else None
+        published_at = 0.0
         last_emit, pending, chars_since, train_time, last_speed = start, [], 0, 0.0, 0.0
         lr = learning_rate(c, self.step, 0.0)
         self._eval_seconds = self._save_seconds = self._step_seconds = 0.0
@@ -383,6 +395,8 @@ class Trainer:
             with self._lock:
                 loss = self.train_step(lr)
                 self.step += 1
+                if time.perf_counter() - published_at >= PUBLISH_SECONDS:
+                    self._published, published_at = copy.deepcopy(self.model), time.perf_counter()
             self._step_seconds = time.perf_counter() - step_start
             train_time += self._step_seconds
             if first_loss is None:

@@ -152,3 +152,18 @@ def test_lesson_preset_trains_with_batch_one(tmp_path):
     assert done.state == "finished" and len(corpus.vocab) == 100
     assert samples and all(s.startswith("Th") and len(s) == 202 for s in samples)
     assert np.isfinite(trainer.history.train).all()
+
+
+def test_snapshot_does_not_wait_for_a_running_step(faq, tmp_path):
+    trainer = Trainer(faq, tiny_config(iterations=3, eval_every=10**6), device="cpu",
+                      checkpoint_dir=tmp_path)
+    trainer.run()
+    taken = []
+    with trainer._lock:  # as if a training step were running right now
+        thread = threading.Thread(target=lambda: taken.append(trainer.snapshot_model()))
+        thread.start()
+        thread.join(timeout=10)
+        assert taken, "snapshot_model waited for the step"
+    published = dict(trainer._published.named_parameters())
+    for name, value in taken[0].named_parameters():
+        assert torch.equal(value, published[name]) and not taken[0].training
