@@ -3,7 +3,8 @@ minute, and watch memory, the chart and the keys.
 
 Every `--every` seconds it records resident memory (VmRSS, and RssAnon: the heap), the step,
 how long a `]` press takes to show, and starts a 2000-character generation. Memory growth is
-measured from the first record after the warm-up minute to the last.
+the median of the last sixth of the records against the median of the first sixth (after the
+warm-up minute), so one noisy reading does not decide it.
 
     python benchmarks/soak.py [--minutes 30] [--every 60]
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import tempfile
 import time
@@ -69,21 +71,24 @@ async def soak(minutes: float, every: float, folder: str) -> dict:
         await app._press_keys(["x"])
         while app.train_state not in ("stopped", "error", "diverged"):
             await asyncio.sleep(0.1)
-    steady = records[1:] or records
-    first, last = steady[0], steady[-1]
+    steady = records[1:] or records  # after the warm-up minute
+    window = max(1, len(steady) // 6)
+    early = statistics.median(r["VmRSS"] for r in steady[:window])
+    late = statistics.median(r["VmRSS"] for r in steady[-window:])
+    early_anon = statistics.median(r["RssAnon"] for r in steady[:window])
+    late_anon = statistics.median(r["RssAnon"] for r in steady[-window:])
     return {
         "corpus": source,
         "minutes": minutes,
-        "steps": last["step"],
+        "steps": steady[-1]["step"],
         "generations": generations,
         "training_ended_by_itself": crashed,
-        "rss_mb": {"first": first["VmRSS"], "last": last["VmRSS"],
+        "rss_mb": {"early_median": early, "late_median": late,
                    "max": max(r["VmRSS"] for r in steady)},
-        "rss_growth_percent": round(100 * (last["VmRSS"] - first["VmRSS"]) / first["VmRSS"], 2),
-        "anon_growth_percent": round(100 * (last["RssAnon"] - first["RssAnon"])
-                                     / first["RssAnon"], 2),
+        "rss_growth_percent": round(100 * (late - early) / early, 2),
+        "anon_growth_percent": round(100 * (late_anon - early_anon) / early_anon, 2),
         "key_ms_max": max(r["key_ms"] for r in records),
-        "chart_redraw_ms_last": last["chart_redraw_ms"],
+        "chart_redraw_ms_last": steady[-1]["chart_redraw_ms"],
         "records": records,
         "target": "rss_growth_percent < 5",
     }
