@@ -239,16 +239,17 @@ async def test_too_small_terminal_says_what_it_needs(tmp_path):
 
 
 async def test_keys_can_be_remapped_by_binding_id(tmp_path):
-    app = app_for(tmp_path, keymap={"toggle_training": "s"})
+    app = app_for(tmp_path, keymap={"toggle_training": "y"})
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
+        assert "y Train" in rendered(app.query_one("#key-bar"))
         await press(pilot, "t")
         await pilot.pause(0.2)
         assert app.train_state == "idle"
-        await press(pilot, "s")
+        await press(pilot, "y")
         await wait_for(pilot, lambda: app.train_state == "training", what="training")
         await press(pilot, "question_mark")
-        assert ("s", "start, pause or resume training", "toggle_training") in app.screen.keys
+        assert ("y", "start, pause or resume training", "toggle_training") in app.screen.keys
         await press(pilot, "escape")
         await press(pilot, "x")
         await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
@@ -292,3 +293,22 @@ async def test_step_mode_and_the_next_character_inspector(tmp_path):
         assert app.generation.candidates(1)[0][1] > top_p  # a lower T sharpens
         await press(pilot, "i")
         assert not inspector.display
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 18)])
+async def test_every_key_is_on_screen_even_at_small_sizes(tmp_path, size):
+    app = app_for(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        bar = app.query_one("#key-bar")
+        shown = "  ".join(line.text.strip() for line in bar.render_lines(bar.region.reset_offset))
+        for binding in app.BINDINGS:
+            if binding.show:
+                if binding.group:  # e.g. "[ ] Temp"
+                    assert f"{app.key_display(binding)} " in shown
+                    assert f" {binding.group.description}" in shown
+                else:
+                    assert f"{app.key_display(binding)} {binding.description}" in shown
+        app.query_one("#prime", Input).focus()
+        await pilot.pause()
+        assert bar.display and bar.region.height >= 1  # still there while typing

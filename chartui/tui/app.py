@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, get_current_worker
 
 from chartui.config import SamplingSettings, TrainConfig, parameter_count, preset
@@ -35,6 +35,7 @@ from chartui.tui.screens.settings import SettingsScreen
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import GenerationConsole
 from chartui.tui.widgets.inspector import CANDIDATES, NextCharInspector
+from chartui.tui.widgets.key_bar import KeyBar
 from chartui.tui.widgets.loss_chart import LossChart, SampleView
 from chartui.tui.widgets.status import StatusBar
 
@@ -148,7 +149,7 @@ class ChartuiApp(App):
                     yield NextCharInspector(id="inspector",
                                             classes="" if self.size.width >= 100 else "-hidden")
         yield Static("", id="too-small")
-        yield Footer(compact=True)
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         if not self.is_headless and self.console.color_system in ("standard", "windows"):
@@ -160,6 +161,7 @@ class ChartuiApp(App):
                 self.notify(problem, severity="warning", timeout=8)
         if self.keymap:
             self.set_keymap(self.keymap)
+        self.show_key_bar()
         self.status.show(device=self.device, corpus=self.corpus_name)
         self.refresh_knobs()
         self.check_size()
@@ -600,13 +602,30 @@ class ChartuiApp(App):
 
     # --- screens --------------------------------------------------------------------------------
 
-    def action_help(self) -> None:
-        keys = []
+    def key_display(self, binding: Binding) -> str:
+        """The key(s) of a binding as shown to the user, after the user's remapping."""
+        key = self.keymap.get(binding.id, binding.key)
+        return ", ".join(self.get_key_display(Binding(k, binding.action))
+                         for k in key.split(","))
+
+    def show_key_bar(self) -> None:
+        """Every shown binding in the key bar; a group's keys (e.g. [ ]) share one label."""
+        keys: list[tuple[str, str]] = []
         for binding in self.BINDINGS:
-            key = self.keymap.get(binding.id, binding.key)
-            display = ", ".join(self.get_key_display(Binding(k, binding.action))
-                                for k in key.split(","))
-            keys.append((display, binding.tooltip or binding.description, binding.id))
+            if not binding.show:
+                continue
+            if binding.group is not None:
+                if keys and keys[-1][1] == binding.group.description:
+                    keys[-1] = (f"{keys[-1][0]} {self.key_display(binding)}", keys[-1][1])
+                else:
+                    keys.append((self.key_display(binding), binding.group.description))
+            else:
+                keys.append((self.key_display(binding), binding.description))
+        self.query_one(KeyBar).show_keys(keys)
+
+    def action_help(self) -> None:
+        keys = [(self.key_display(binding), binding.tooltip or binding.description, binding.id)
+                for binding in self.BINDINGS]
         self.push_screen(HelpScreen(keys))
 
     def action_neurons(self) -> None:

@@ -1,0 +1,47 @@
+"""The key bar: every key the app answers to, on as many lines as the width needs.
+
+It replaces Textual's one-line footer, which cuts keys off at 80 columns, and it stays on
+screen while a text box has focus.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from chartui.tui import widget_css
+
+GAP = "  "
+
+
+class KeyBar(Static):
+    """`show_keys([(key, label), ...])`; keys drawn bold, a key never parted from its label."""
+
+    DEFAULT_CSS = widget_css(__file__)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.keys: list[tuple[str, str]] = []
+
+    def show_keys(self, keys: list[tuple[str, str]]) -> None:
+        self.keys = keys
+        self.redraw()
+
+    def on_resize(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        width = self.content_size.width or 80
+        text, used = Text(no_wrap=True, overflow="crop"), 0
+        for key, label in self.keys:
+            size = len(key) + 1 + len(label)
+            if used and used + len(GAP) + size > width:
+                text.append("\n")
+                used = 0
+            elif used:
+                text.append(GAP)
+                used += len(GAP)
+            text.append(key, "bold reverse")
+            text.append(" " + label)
+            used += size
+        self.update(text)
