@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,16 @@ FAQ = REPO / "corpora" / "chartui-faq.txt"
 @pytest.fixture(autouse=True)
 def _quiet_env(monkeypatch):
     monkeypatch.delenv("CHARTUI_CORPORA", raising=False)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny models: one thread is as fast, and does not stall on a busy 2-core machine."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

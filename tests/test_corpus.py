@@ -137,7 +137,7 @@ def test_ascii_and_unicode_chunks_read_alike(tmp_path, monkeypatch):
         loaded = load_corpus(str(path))
         assert loaded.vocab == whole.vocab and loaded.fingerprint == whole.fingerprint
         assert np.array_equal(loaded.data, whole.data)
-        assert np.array_equal(loaded.char_counts(), np.bincount(whole.data))
+        assert np.array_equal(loaded.counts, np.bincount(whole.data))
 
 
 def test_large_corpora_are_mapped_from_a_scratch_file(tmp_path, monkeypatch, faq):

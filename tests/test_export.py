@@ -55,7 +55,7 @@ def test_a_refused_write_is_one_sentence_and_leaves_nothing(tmp_path, monkeypatc
     def refused(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr(files_module.os, "replace", refused)
+    monkeypatch.setattr(files_module.os, "link", refused)
     with pytest.raises(ChartuiError) as error:
         export(TEXT, tmp_path / "out.txt", text="hello")
     assert str(error.value) == (f"could not write '{tmp_path / 'out.txt'}' (Permission denied); "
@@ -85,3 +85,19 @@ def test_default_paths_name_the_corpus_in_the_current_folder():
     assert str(default_path("pydocs", LOSS_CSV)) == "chartui-pydocs-loss.csv"
     assert str(default_path("my notes", LOSS_JSON)) == "chartui-my_notes-loss.json"
     assert str(default_path("pydocs", TEXT)) == "chartui-pydocs-text.txt"
+
+
+def test_a_file_created_after_the_check_is_not_overwritten(tmp_path, monkeypatch):
+    """Someone creates the file between the existence check and the write: still refused."""
+    target = tmp_path / "race.csv"
+    real_fsync = os.fsync
+
+    def fsync_then_someone_writes(fd):
+        real_fsync(fd)
+        if not target.exists():
+            target.write_text("theirs")
+    monkeypatch.setattr(files_module.os, "fsync", fsync_then_someone_writes)
+    with pytest.raises(ChartuiError, match="already exists"):
+        export(LOSS_CSV, target, train=TRAIN, val=VAL)
+    assert target.read_text() == "theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race.csv"]

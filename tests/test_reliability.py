@@ -36,9 +36,10 @@ from chartui.checkpoint import list_checkpoints, load_checkpoint, load_model, \
     resolve_checkpoint_path, save_checkpoint
 from chartui.corpus import corpus_from_text, encode_chunks
 from chartui.errors import ChartuiError
-from chartui.vocab import Vocabulary
 
 from conftest import FAQ
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SMALL = ["--iterations", "40", "--eval-every", "20", "--sample-every", "0", "--hidden", "32",
          "--embedding", "16", "--batch-size", "8", "--seq-len", "32", "--seed", "3",
@@ -62,15 +63,6 @@ def popen_chartui(*args):
     env = command_env()
     return subprocess.Popen([sys.executable, "-m", "chartui", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """The same for the tests that train in this process."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -297,7 +289,7 @@ def test_a_checkpoint_that_would_run_code_is_refused_unrun(run, tmp_path):
     torch.save({"format": "chartui-checkpoint", "x": _Evil(str(marker))}, legacy,
                _use_new_zipfile_serialization=False)
     before = files_in(run.folder)
-    line = assert_one_clear_line(chartui("sample", zipped), "cannot be loaded safely")
+    assert_one_clear_line(chartui("sample", zipped), "cannot be loaded safely")
     assert not marker.exists()
     assert_one_clear_line(chartui("train", FAQ, "--resume", zipped, "--checkpoint-dir",
                                   tmp_path / "ck"), "cannot be loaded safely")

@@ -131,3 +131,25 @@ def test_a_run_that_raises_is_logged_as_failed(faq, tmp_path, monkeypatch):
     assert record.state == "failed" and record.step == 12
     assert "can't allocate memory" in record.message
     assert record.latest_checkpoint == str(trainer.latest_checkpoint)  # the step-10 file
+
+
+def test_a_paused_run_says_so_in_its_log(faq, tmp_path):
+    import threading
+    import time
+    trainer = Trainer(faq, tiny_config(iterations=10**6, eval_every=10**6), device="cpu",
+                      checkpoint_dir=tmp_path)
+    thread = threading.Thread(target=trainer.run)
+    thread.start()
+    while trainer.step < 3:
+        time.sleep(0.01)
+    trainer.pause()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        runs, _ = list_runs(tmp_path)
+        if runs and runs[0].state == "paused":
+            break
+        time.sleep(0.05)
+    trainer.stop()
+    thread.join()
+    assert runs[0].state == "paused"
+    assert list_runs(tmp_path)[0][0].state == "stopped"

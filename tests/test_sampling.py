@@ -86,6 +86,7 @@ def test_long_prime_through_the_fused_kernel_matches_stepping(monkeypatch):
     import chartui.sampling as sampling
     model = _model(3)
     prime = "abcdefghij \n" * 30
+    monkeypatch.setattr(sampling, "FUSED_PRIME_LENGTH", 10**6)
     stepped = sample_text(model, VOCAB, prime, 40, temperature=0.0)
     monkeypatch.setattr(sampling, "FUSED_PRIME_LENGTH", 10)
     fused = sample_text(model, VOCAB, prime, 40, temperature=0.0)

@@ -155,8 +155,13 @@ def test_lesson_preset_trains_with_batch_one(tmp_path):
 
 
 def test_snapshot_does_not_wait_for_a_running_step(faq, tmp_path):
+    unasked = Trainer(faq, tiny_config(iterations=3, eval_every=10**6), device="cpu",
+                      checkpoint_dir=tmp_path / "a")
+    unasked.run()
+    assert unasked._published is None  # nobody asked: no copies made
     trainer = Trainer(faq, tiny_config(iterations=3, eval_every=10**6), device="cpu",
-                      checkpoint_dir=tmp_path)
+                      checkpoint_dir=tmp_path / "b")
+    trainer.publish_snapshots = True
     trainer.run()
     taken = []
     with trainer._lock:  # as if a training step were running right now

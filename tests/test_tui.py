@@ -6,30 +6,15 @@ import pytest
 from textual.widgets import Input, Static
 
 from chartui.sampling import sample_text
-from chartui.tui.app import make_app
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import DEFAULT_LENGTH, GenerationConsole
 
 from conftest import FAQ
-from tui_helpers import press, settle, small_config, wait_for
-
-
-def app_for(tmp_path, **options):
-    options.setdefault("corpus", str(FAQ))
-    options.setdefault("config", small_config())
-    options.setdefault("generation_pace", 0)
-    return make_app(checkpoint_dir=tmp_path, device="cpu", load_user_keymap=False, **options)
+from tui_helpers import app_for, press, settle, small_config, start_training, wait_for
 
 
 def rendered(widget) -> str:
     return str(widget.render())
-
-
-async def start_training(pilot, app):
-    await settle(pilot, app)
-    await press(pilot, "t")
-    await wait_for(pilot, lambda: app.train_state == "training" and app.status.info.step > 0,
-                   what="training to start")
 
 
 async def test_t_starts_training_and_the_chart_and_status_follow(tmp_path):
@@ -312,3 +297,37 @@ async def test_every_key_is_on_screen_even_at_small_sizes(tmp_path, size):
         app.query_one("#prime", Input).focus()
         await pilot.pause()
         assert bar.display and bar.region.height >= 1  # still there while typing
+
+
+async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path):
+    from chartui.checkpoint import load_model
+    from chartui.corpus import load_corpus
+    from chartui.trainer import Trainer
+    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=10), device="cpu",
+                   checkpoint_dir=tmp_path).run()
+    model, vocab, _ = load_model(done.checkpoint)
+    app = app_for(tmp_path, checkpoint=str(done.checkpoint), generation_pace=300)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        app.query_one("#seed", Input).value = "5"
+        app.query_one("#length", Input).value = "120"
+        app.generate("Th")
+        await pilot.pause(0.2)
+        app.generate("Ab")  # while the first stream is still running
+        await pilot.pause(0.05)
+        assert app.streaming
+        await wait_for(pilot, lambda: not app.streaming, what="the second stream")
+        expected = sample_text(model, vocab, "Ab", 120, temperature=app.sampling.temperature,
+                               seed=5)
+        assert app.console_pane.output_text() == expected  # nothing of the first stream
+        app.query_one("#length", Input).value = "2000"
+        app.generate("Th")
+        await pilot.pause(0.2)
+        app.generate("Ab")
+        await pilot.pause(0.2)
+        await press(pilot, "escape")
+        await wait_for(pilot, lambda: not app.streaming, what="escape to stop the stream")
+        stopped_at = len(app.console_pane.output_text())
+        await pilot.pause(0.3)
+        assert len(app.console_pane.output_text()) == stopped_at < 2000

@@ -3,16 +3,10 @@
 from textual.widgets import Input, Static
 
 from chartui.neurons import FEATURES, activation_levels, activations, rank_units
-from chartui.tui.app import make_app
 from chartui.tui.screens.neurons import LEVEL_STYLES, TEXT_CHARS, NeuronScreen
 
 from conftest import FAQ
-from tui_helpers import press, settle, small_config, wait_for
-
-
-def app_for(tmp_path, **options):
-    return make_app(corpus=str(FAQ), config=small_config(), generation_pace=0,
-                    checkpoint_dir=tmp_path, device="cpu", load_user_keymap=False, **options)
+from tui_helpers import app_for, press, settle, small_config, wait_for
 
 
 def trained_checkpoint(tmp_path):

@@ -17,41 +17,13 @@ from textual.widgets import Input
 from chartui.checkpoint import load_checkpoint
 from chartui.corpus import load_corpus
 from chartui.trainer import Trainer
-from chartui.tui.app import make_app
 from chartui.tui.widgets.generation import GenerationConsole
 
 from conftest import FAQ
-from tui_helpers import press, settle, small_config, wait_for
+from tui_helpers import (app_for, press, record_notifications, settle, small_config,
+                         start_training, wait_for)
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny models: one thread is as fast, and does not stall on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def app_for(tmp_path, **options):
-    options.setdefault("corpus", str(FAQ))
-    options.setdefault("config", small_config())
-    options.setdefault("generation_pace", 0)
-    options.setdefault("checkpoint_dir", tmp_path)
-    return make_app(device="cpu", load_user_keymap=False, **options)
-
-
-def record_notifications(app) -> list[tuple[str, str]]:
-    """(severity, message) of every notification the app raises from now on."""
-    seen = []
-    notify = app.notify
-
-    def recording(message, *args, **kwargs):
-        seen.append((kwargs.get("severity", "information"), str(message)))
-        return notify(message, *args, **kwargs)
-
-    app.notify = recording
-    return seen
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 async def resize(pilot, width: int, height: int) -> None:
@@ -62,13 +34,6 @@ async def resize(pilot, width: int, height: int) -> None:
         pilot.app._driver._size = size
     pilot.app.post_message(Resize(size, size))
     await pilot.pause(0.02)
-
-
-async def start_training(pilot, app):
-    await settle(pilot, app)
-    await press(pilot, "t")
-    await wait_for(pilot, lambda: app.train_state == "training" and app.trainer is not None
-                   and app.trainer.step > 0, what="training to start")
 
 
 async def start_generation(pilot, app, length=100_000):

@@ -8,41 +8,15 @@ from textual.widgets import DataTable, Input, OptionList
 from chartui.corpus import load_corpus
 from chartui.runs import RUNS_FOLDER, list_runs
 from chartui.trainer import Trainer
-from chartui.tui.app import make_app
 from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.runs import RunComparison, RunsScreen, ValidationCurves, run_label
 
 from conftest import FAQ
-from tui_helpers import press, settle, small_config, wait_for
-
-
-def app_for(tmp_path, **options):
-    return make_app(corpus=str(FAQ), config=small_config(), checkpoint_dir=tmp_path,
-                    device="cpu", load_user_keymap=False, generation_pace=0, **options)
-
-
-def record_notifications(app) -> list[tuple[str, str]]:
-    """(severity, message) of every notification the app raises from now on."""
-    seen = []
-    notify = app.notify
-
-    def recording(message, *args, **kwargs):
-        seen.append((kwargs.get("severity", "information"), str(message)))
-        return notify(message, *args, **kwargs)
-
-    app.notify = recording
-    return seen
+from tui_helpers import app_for, press, record_notifications, settle, small_config, start_training, wait_for
 
 
 def cell(table: DataTable, run_id: str, column: str) -> str:
     return str(table.get_cell(run_id, column)).strip()
-
-
-async def start_training(pilot, app):
-    await settle(pilot, app)
-    await press(pilot, "t")
-    await wait_for(pilot, lambda: app.train_state == "training" and app.status.info.step > 0,
-                   what="training to start")
 
 
 async def test_runs_from_earlier_sessions_are_listed_and_two_compared(tmp_path):

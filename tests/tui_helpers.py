@@ -4,6 +4,9 @@ import asyncio
 import time
 
 from chartui.config import preset
+from chartui.tui.app import make_app
+
+from conftest import FAQ
 
 SMALL = dict(embedding_dim=16, hidden_size=48, batch_size=8, seq_len=32, iterations=100_000,
              eval_every=20, sample_every=20, sample_length=40, warmup_steps=5,
@@ -38,3 +41,32 @@ async def press(pilot, *keys):
     """
     await pilot.app._press_keys(keys)
     await pilot.pause(0.05)
+
+
+def app_for(tmp_path, **options):
+    """The real app on our FAQ with a small model, checkpoints in `tmp_path`, no pacing."""
+    options.setdefault("corpus", str(FAQ))
+    options.setdefault("config", small_config())
+    options.setdefault("generation_pace", 0)
+    options.setdefault("checkpoint_dir", tmp_path)
+    return make_app(device="cpu", load_user_keymap=False, **options)
+
+
+async def start_training(pilot, app):
+    await settle(pilot, app)
+    await press(pilot, "t")
+    await wait_for(pilot, lambda: app.train_state == "training" and app.status.info.step > 0,
+                   what="training to start")
+
+
+def record_notifications(app) -> list[tuple[str, str]]:
+    """(severity, message) of every notification the app raises from now on."""
+    seen = []
+    notify = app.notify
+
+    def recording(message, *args, **kwargs):
+        seen.append((kwargs.get("severity", "information"), str(message)))
+        return notify(message, *args, **kwargs)
+
+    app.notify = recording
+    return seen
