@@ -309,7 +309,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
         saved.get("sample_temperature", 0.8)
     settings = SamplingSettings(temperature, args.top_k)
     settings.validate(len(vocab))
-    check_length(args.length)
     unknown = vocab.unknown_chars(prime)
     if unknown and args.prime is None:  # the run's own prime (e.g. "Th" on a Chinese corpus)
         prime = "".join(c for c in prime if c in vocab)
@@ -363,14 +362,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         corpus = Path(args.corpus).expanduser()
         command.append(str(corpus.resolve()) if corpus.exists() else args.corpus)
     try:  # a busy port or a wrong address is said at once, before the server starts
-        socket.create_server((args.host, args.port)).close()
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        socket.create_server((args.host, args.port), family=family).close()
     except OSError as exc:
         raise ChartuiError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
                            "pick another --port, or check --host") from None
     if args.host not in LOOPBACK:
         print(f"chartui: warning: listening on {args.host}: anyone who can reach port "
               f"{args.port} can use chartui, and train, on this machine", file=sys.stderr)
-    print(f"chartui: serving on http://{args.host}:{args.port} (each browser tab runs its own "
+    where = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"chartui: serving on http://{where}:{args.port} (each browser tab runs its own "
           "chartui; Ctrl+C stops)", file=sys.stderr)
     Server(shlex.join(command), host=args.host, port=args.port, title="chartui").serve()
     return 0

@@ -43,7 +43,7 @@ class Corpus:
     vocab: Vocabulary
     data: np.ndarray
     fingerprint: str
-    counts: np.ndarray  # how often each vocabulary id occurs
+    counts: np.ndarray  # how often each vocabulary id occurs (counted while reading)
 
     def __len__(self) -> int:
         return int(self.data.shape[0])
@@ -52,9 +52,6 @@ class Corpus:
         """Decode a slice of the corpus back into text (for previews)."""
         return self.vocab.decode(self.data[start:stop])
 
-    def char_counts(self) -> np.ndarray:
-        """How often each vocabulary id occurs (counted while the text was read)."""
-        return self.counts
 
     def split(self, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
         """Training and validation parts: the last `val_fraction` of the text is held out."""

@@ -77,10 +77,13 @@ def write_new_file(path: str | Path, content: str) -> Path:
     path = Path(path).expanduser()
     if not path.name:
         raise ChartuiError("type a file name to save to")
+    exists = ChartuiError(f"'{path}' already exists and was left as it is; choose another name")
     if path.exists() or path.is_symlink():
-        raise ChartuiError(f"'{path}' already exists and was left as it is; choose another name")
+        raise exists
     try:
-        return write_text_atomically(path, content)
+        return write_text_atomically(path, content, replace=False)
+    except FileExistsError:
+        raise exists from None
     except OSError as exc:
         raise ChartuiError(f"could not write '{path}' ({_reason(path, exc)}); choose another "
                            "folder or name") from None

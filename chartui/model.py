@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from chartui.errors import ChartuiError
 

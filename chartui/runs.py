@@ -177,10 +177,12 @@ class RunLog:
         return emit
 
     def update(self, p: "Progress") -> None:
-        """Take in one event; write at start, evaluation, checkpoint, end, or when it is time."""
+        """Take in one event; write at start, evaluation, checkpoint, end, a change of state
+        (e.g. paused), or when it is time."""
         if self._start is None:
             self._start = (p.step, p.elapsed_s)
         record = self.record
+        state_changed = p.state != record.state
         record.state, record.step, record.elapsed_s = p.state, p.step, p.elapsed_s
         if p.chars_per_s:
             record.chars_per_s = p.chars_per_s
@@ -191,7 +193,8 @@ class RunLog:
             record.average_chars_per_s = chars / seconds
         if p.event == "done":
             record.message = p.message
-        due = (p.event != "step" or p.val_loss is not None or p.checkpoint is not None
+        due = (p.event != "step" or state_changed or p.val_loss is not None
+               or p.checkpoint is not None
                or time.monotonic() - self._written_at >= WRITE_EVERY_S)
         if due:
             self.write()

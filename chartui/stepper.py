@@ -53,6 +53,7 @@ class CellStepper:
     def step(self, index: int) -> np.ndarray:
         """Feed one character id; return the logits for the next character."""
         size = self.hidden_size
+        x = None  # the layer below's output, for layers above the first
         for layer in range(len(self.h)):
             if layer == 0:
                 gates = self.input_table[index] + self.h[0] @ self.recurrent_weights[0]

@@ -147,6 +147,7 @@ class Trainer:
 
         self._lock = threading.Lock()
         self._published: CharLSTM | None = None  # never changed once made; see snapshot_model
+        self.publish_snapshots = False  # set by whoever will call snapshot_model while it runs
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -233,8 +234,9 @@ class Trainer:
     def snapshot_model(self) -> CharLSTM:
         """A copy of the model's weights taken between steps, in eval mode.
 
-        It never waits for a running step: then it copies the weights published after a recent
-        step (at most `PUBLISH_SECONDS` old), so a generation starts at once while training.
+        With `publish_snapshots` set, it never waits for a running step: then it copies the
+        weights published after a recent step (at most `PUBLISH_SECONDS` old), so a generation
+        starts at once while training.
         """
         if self._lock.acquire(blocking=self._published is None):
             try:
@@ -395,7 +397,8 @@ class Trainer:
             with self._lock:
                 loss = self.train_step(lr)
                 self.step += 1
-                if time.perf_counter() - published_at >= PUBLISH_SECONDS:
+                if (self.publish_snapshots
+                        and time.perf_counter() - published_at >= PUBLISH_SECONDS):
                     self._published, published_at = copy.deepcopy(self.model), time.perf_counter()
             self._step_seconds = time.perf_counter() - step_start
             train_time += self._step_seconds

@@ -1,13 +1,13 @@
 """The chartui app: corpus pane, live loss chart, generation console; keyboard first.
 
 The app only renders and dispatches. Training runs the core `Trainer` in a thread worker that
-posts `TrainingProgress` messages; generation runs `sample_stream` in another worker. Heavy
+posts `TrainingProgress` messages; generation steps a `chartui.sampling.Generation` in another
+worker (or, one character per `n`, on the UI thread). Heavy
 modules (torch) are imported inside the workers so the first screen appears quickly.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -126,6 +126,8 @@ class ChartuiApp(App):
         self.resume_path = resume
         self.train_worker: Worker | None = None
         self.gen_worker: Worker | None = None
+        self.gen_number = 0  # the current generation; messages of older ones are ignored
+        self.streaming = False  # its worker thread may still be stepping it
         self.generation = None  # the chartui.sampling.Generation being streamed or stepped
         self._quitting = False
         self._startup_checkpoint = checkpoint or resume
@@ -310,6 +312,7 @@ class ChartuiApp(App):
             trainer = Trainer(corpus, config, device=self.device,
                               checkpoint_dir=self.checkpoint_dir, resume=resume,
                               resume_payload=payload)
+            trainer.publish_snapshots = True  # generation may start while a step runs
             self.post_message(TrainerReady(trainer, run))
             trainer.run(lambda p: self.post_message(TrainingProgress(p, run)),
                         should_stop=lambda: worker.is_cancelled)
@@ -452,7 +455,7 @@ class ChartuiApp(App):
     # --- generation ---------------------------------------------------------------------------
 
     def refresh_knobs(self) -> None:
-        running = self.gen_worker is not None and self.gen_worker.is_running
+        running = self.streaming
         self.console_pane.show_knobs(self.sampling.temperature, self.sampling.top_k, running)
         self.show_next_candidates()
 
@@ -467,7 +470,7 @@ class ChartuiApp(App):
     def action_step_generation(self) -> None:
         """One more character of the current generation; a running stream stops first, and
         with no generation yet one starts from the prime box."""
-        if self.gen_worker is not None and self.gen_worker.is_running:
+        if self.streaming:
             self.gen_worker.cancel()
             return
         if self.generation is None:
@@ -503,7 +506,7 @@ class ChartuiApp(App):
         self.query_one("#prime", Input).focus()
 
     def action_escape(self) -> None:
-        if self.gen_worker is not None and self.gen_worker.is_running:
+        if self.streaming:
             self.gen_worker.cancel()
         elif isinstance(self.focused, Input):
             self.set_focus(None)
@@ -528,12 +531,15 @@ class ChartuiApp(App):
         current = self.current_model()
         if current is None:
             return
-        if self.gen_worker is not None and self.gen_worker.is_running:
+        if self.streaming:
             self.gen_worker.cancel()
         self.console_pane.begin(prime)
         self.set_focus(None)  # so [ ] { } and escape act on the running stream
         self.generation = None
-        self.gen_worker = self._generate_worker(*current, prime, 1 if stepping else length, seed)
+        self.gen_number += 1
+        self.streaming = True
+        self.gen_worker = self._generate_worker(*current, prime, 1 if stepping else length, seed,
+                                                self.gen_number)
         self.refresh_knobs()
 
     def current_model(self) -> tuple | None:
@@ -541,8 +547,8 @@ class ChartuiApp(App):
         without waiting for its step), else the opened checkpoint's; None, with a notice,
         when there is none or it diverged."""
         if self.trainer is not None and self.train_state == "diverged":
-            self.notify("the model diverged (its weights are not numbers any more): start a new "
-                        "run with a lower learning rate, or open a checkpoint", severity="error")
+            self.notify("this run diverged, so its model is not worth sampling: start a new run "
+                        "with a lower learning rate, or open a checkpoint", severity="error")
             return None
         if self.trainer is not None:
             return self.trainer.snapshot_model(), self.trainer.corpus.vocab
@@ -553,7 +559,8 @@ class ChartuiApp(App):
         return None
 
     @work(thread=True, exclusive=True, group="generate")
-    def _generate_worker(self, model, vocab, prime: str, length: int, seed: int | None) -> None:
+    def _generate_worker(self, model, vocab, prime: str, length: int, seed: int | None,
+                         number: int) -> None:
         worker = get_current_worker()
         try:
             from chartui.sampling import Generation
@@ -566,26 +573,32 @@ class ChartuiApp(App):
             pace = self.generation_pace
             started = last_post = time.perf_counter()
             buffer: list[str] = []
-            generation = self.generation = Generation(model, vocab, prime, self.sampling, seed)
+            generation = Generation(model, vocab, prime, self.sampling, seed)
             for i in range(length):
                 if worker.is_cancelled:
                     break
                 buffer.append(generation.emit())
                 now = time.perf_counter()
                 if i == 0 or now - last_post >= 1 / 30:
-                    self.post_message(GeneratedText("".join(buffer),
-                                                    candidates=generation.candidates(CANDIDATES)))
+                    self.post_message(GeneratedText(
+                        "".join(buffer), number, candidates=generation.candidates(CANDIDATES),
+                        generation=generation if i == 0 else None))
                     buffer, last_post = [], now
                 if pace:
                     delay = started + (i + 1) / pace - time.perf_counter()
                     if delay > 0:
                         time.sleep(delay)
-            self.post_message(GeneratedText("".join(buffer), finished=True,
+            self.post_message(GeneratedText("".join(buffer), number, finished=True,
                                             candidates=generation.candidates(CANDIDATES)))
         except Exception as exc:  # noqa: BLE001
-            self.post_message(GeneratedText("", finished=True, error=failure_message(exc)))
+            self.post_message(GeneratedText("", number, finished=True,
+                                            error=failure_message(exc)))
 
     def on_generated_text(self, message: GeneratedText) -> None:
+        if message.number != self.gen_number:
+            return  # the last words of a stream that was replaced
+        if message.generation is not None:
+            self.generation = message.generation
         if message.text:
             self.console_pane.append(message.text)
         if message.candidates is not None:
@@ -594,6 +607,7 @@ class ChartuiApp(App):
             self.notify(message.error, title="Generation", severity="error")
         if message.finished:
             self.gen_worker = None
+            self.streaming = False
             self.refresh_knobs()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -702,7 +716,7 @@ class ChartuiApp(App):
     # --- quitting -------------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        if self.gen_worker is not None and self.gen_worker.is_running:
+        if self.streaming:
             self.gen_worker.cancel()
         if self.trainer is not None and self.train_state in ("training", "paused", "stopping"):
             self._quitting = True

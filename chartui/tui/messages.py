@@ -66,10 +66,12 @@ class CheckpointOpened(Message):
 
 
 class GeneratedText(Message):
-    """New characters from the generation worker."""
+    """New characters from the generation worker, tagged with the number of its generation
+    (a replaced stream's thread may still post a last message)."""
 
-    def __init__(self, text: str, finished: bool = False, error: str | None = None,
-                 candidates: list | None = None) -> None:
+    def __init__(self, text: str, number: int, finished: bool = False, error: str | None = None,
+                 candidates: list | None = None, generation: Any = None) -> None:
         super().__init__()
-        self.text, self.finished, self.error = text, finished, error
+        self.text, self.number, self.finished, self.error = text, number, finished, error
         self.candidates = candidates  # what the model expects next, after this text
+        self.generation = generation  # the chartui.sampling.Generation, in the first message

@@ -56,7 +56,7 @@ class CorpusPane(Vertical):
         self.query_one("#corpus-name", Static).update(Text(message, style="bold red"))
 
     def show_corpus(self, corpus, val_fraction: float) -> None:
-        counts = corpus.char_counts()
+        counts = corpus.counts
         order = counts.argsort()[::-1]
         total = max(1, int(counts.sum()))
         n_val = int(round(len(corpus) * val_fraction))
