@@ -331,3 +331,26 @@ async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path):
         stopped_at = len(app.console_pane.output_text())
         await pilot.pause(0.3)
         assert len(app.console_pane.output_text()) == stopped_at < 2000
+
+
+async def test_t_while_the_corpus_loads_starts_training_once_it_has_loaded(tmp_path, monkeypatch):
+    import threading
+    import chartui.corpus
+    release = threading.Event()
+    real_load = chartui.corpus.load_corpus
+
+    def slow_load(*args, **kwargs):
+        release.wait(30)
+        return real_load(*args, **kwargs)
+    monkeypatch.setattr(chartui.corpus, "load_corpus", slow_load)
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause(0.1)
+        assert app.corpus_loading
+        await press(pilot, "t")
+        assert app.train_state == "idle"
+        release.set()
+        await wait_for(pilot, lambda: app.train_state == "training" and app.trainer is not None
+                       and app.trainer.step > 0, what="training to start after loading")
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")

@@ -134,6 +134,7 @@ class ChartuiApp(App):
         self._save_asked = False
         self.run_number = 0  # messages from an older run's worker are ignored
         self.corpus_loading = False
+        self.start_when_loaded = False  # t was pressed while the corpus was loading
         self.keymap = dict(keymap or {})
         self._load_user_keymap = load_user_keymap
 
@@ -223,6 +224,7 @@ class ChartuiApp(App):
         self.query_one(CorpusPane).show_loading(name)
         self.status.show(corpus=name)
         self.corpus_loading = True
+        self.start_when_loaded = False
         self._load_corpus_worker(name, self.config.vocabulary)
 
     @work(thread=True, exclusive=True, group="corpus")
@@ -251,9 +253,13 @@ class ChartuiApp(App):
         self.status.show(corpus=self.corpus.name)
         if self.trainer is None and self.opened is None:
             self.status.show(parameters=parameter_count(self.config, len(self.corpus.vocab)))
+        if self.start_when_loaded:
+            self.start_when_loaded = False
+            self.action_toggle_training()
 
     def on_corpus_failed(self, message: CorpusFailed) -> None:
         self.corpus_loading = False
+        self.start_when_loaded = False
         self.corpus = None
         self.query_one(CorpusPane).show_error(message.error)
         self.status.show(state="error")
@@ -271,9 +277,12 @@ class ChartuiApp(App):
         elif self.train_state == "paused" and self.trainer is not None:
             self.trainer.resume()
             self.set_train_state("training")
-        elif self.train_state in ("starting", "stopping") or self.corpus_loading:
-            self.notify("a moment: " + ("the corpus is still loading" if self.corpus_loading
-                                        else f"training is {self.train_state}"))
+        elif self.corpus_loading and self.train_state not in ("starting", "stopping"):
+            self.start_when_loaded = not self.start_when_loaded  # a second t takes it back
+            self.notify("training starts as soon as the corpus has loaded" if
+                        self.start_when_loaded else "training will not start after loading")
+        elif self.train_state in ("starting", "stopping"):
+            self.notify(f"a moment: training is {self.train_state}")
         elif self.corpus is None and self.resume_path is None:
             self.notify("no corpus is loaded yet: choose one with c", severity="warning")
         else:
