@@ -63,7 +63,7 @@ async def soak(minutes: float, every: float, folder: str) -> dict:
                             "chart_redraw_ms": round((time.perf_counter() - redraw_began)
                                                      * 1000, 1),
                             "train_state": app.train_state, **memory_mb()})
-            if app.gen_worker is None:
+            if not app.streaming:  # the last one has finished
                 prime.value = "Th"
                 app.generate("Th")
                 generations += 1
