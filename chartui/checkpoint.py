@@ -19,6 +19,7 @@ import torch
 
 from chartui import __version__
 from chartui.errors import ChartuiError
+from chartui.files import NEW_FILE_MODE, user_path
 from chartui.model import CharLSTM, ModelConfig
 from chartui.vocab import Vocabulary
 
@@ -48,10 +49,12 @@ def _write_problem(folder: Path, exc: OSError) -> tuple[str, str]:
     return reason, "free some space or choose another --checkpoint-dir"
 
 
-def save_checkpoint(payload: dict, path: str | Path) -> Path:
+def save_checkpoint(payload: dict, path: str | Path, new_file: bool = False) -> Path:
     """Write `payload` to `path` atomically: a temporary file beside it, fsync, then rename.
 
-    An interrupted write leaves any earlier file at `path` untouched.
+    An interrupted write leaves any earlier file at `path` untouched. With `new_file` a file
+    already at `path` (even one another process made a moment ago) is never replaced: the
+    temporary file is linked into place and FileExistsError raised if that name is taken.
     """
     path = Path(path)
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION,
@@ -64,9 +67,15 @@ def save_checkpoint(payload: dict, path: str | Path) -> Path:
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp_name, path)
+            os.fchmod(f.fileno(), NEW_FILE_MODE)
+        if new_file and _link(tmp_name, path):
+            os.unlink(tmp_name)
+        else:
+            os.replace(tmp_name, path)
         tmp_name = None
         _fsync_dir(path.parent)
+    except FileExistsError:
+        raise
     except OSError as exc:
         raise CheckpointWriteError(path, *_write_problem(path.parent, exc)) from None
     finally:
@@ -76,6 +85,20 @@ def save_checkpoint(payload: dict, path: str | Path) -> Path:
             except OSError:
                 pass
     return path
+
+
+def _link(source: str, target: Path) -> bool:
+    """Hard-link `source` to the new name `target`; False where the file system has no links
+    (then the caller renames, after its own check that the name is free)."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        if target.exists():
+            raise FileExistsError(errno.EEXIST, "File exists", str(target)) from None
+        return False
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -117,7 +140,7 @@ def list_checkpoints(folder: str | Path) -> list[tuple[Path, str]]:
 
 def resolve_checkpoint_path(path: str | Path) -> Path:
     """A checkpoint file, or the newest `*.pt` in a folder."""
-    path = Path(path).expanduser()
+    path = user_path(path)
     if path.is_dir():
         files = sorted(path.glob("*.pt"), key=lambda p: p.stat().st_mtime)
         if not files:

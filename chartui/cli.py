@@ -22,6 +22,7 @@ STARTED_AT = time.perf_counter()  # --max-time counts from here: start-up is par
 from chartui import __version__
 from chartui.corpus import DEFAULT_CORPUS
 from chartui.errors import ChartuiError
+from chartui.files import user_path
 from chartui.units import format_count, format_duration
 
 COMMANDS = ("train", "sample", "corpora", "serve")
@@ -359,7 +360,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for folder in args.corpora_dir or []:
         command += ["--corpora-dir", str(Path(folder).resolve())]
     if args.corpus:
-        corpus = Path(args.corpus).expanduser()
+        corpus = user_path(args.corpus)
         command.append(str(corpus.resolve()) if corpus.exists() else args.corpus)
     try:  # a busy port or a wrong address is said at once, before the server starts
         family = socket.AF_INET6 if ":" in args.host else socket.AF_INET

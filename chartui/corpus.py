@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from chartui.errors import ChartuiError
+from chartui.files import user_path
 from chartui.vocab import Vocabulary
 
 DEFAULT_CORPUS = "pydocs"
@@ -149,8 +150,8 @@ def corpus_dirs(extra: list[str | Path] | None = None) -> list[Path]:
     `extra` (e.g. --corpora-dir), then $CHARTUI_CORPORA (os.pathsep-separated), then the
     `corpora/` folder shipped with chartui.
     """
-    dirs = [Path(d).expanduser() for d in (extra or [])]
-    dirs += [Path(d).expanduser() for d in os.environ.get("CHARTUI_CORPORA", "").split(os.pathsep)
+    dirs = [user_path(d) for d in (extra or [])]
+    dirs += [user_path(d) for d in os.environ.get("CHARTUI_CORPORA", "").split(os.pathsep)
              if d]
     shipped = shipped_corpora_dir()
     if shipped is not None:
@@ -387,7 +388,7 @@ def find_corpus(name_or_path: str, extra_dirs: list[str | Path] | None = None) -
     if not name_or_path or not name_or_path.strip():
         raise ChartuiError("no corpus given; name one (see `chartui corpora`) or give a path")
     entries = {e.name: e for e in available_corpora(extra_dirs)}
-    path = Path(name_or_path).expanduser()
+    path = user_path(name_or_path)
     if name_or_path in entries and not (looks_like_path(name_or_path) and path.exists()):
         return entries[name_or_path]
     if looks_like_path(name_or_path) or path.exists():

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from chartui.errors import ChartuiError
-from chartui.files import write_text_atomically
+from chartui.files import user_path, write_text_atomically
 
 LOSS_CSV, LOSS_JSON, TEXT = "loss-csv", "loss-json", "text"
 KINDS = (LOSS_CSV, LOSS_JSON, TEXT)
@@ -74,13 +74,13 @@ def export(kind: str, path: str | Path, *, train: list[tuple[int, float]] | None
 
 def write_new_file(path: str | Path, content: str) -> Path:
     """Write `content` to `path` atomically, refusing a path that already exists."""
-    path = Path(path).expanduser()
+    path = user_path(path)
     if not path.name:
         raise ChartuiError("type a file name to save to")
     exists = ChartuiError(f"'{path}' already exists and was left as it is; choose another name")
-    if path.exists() or path.is_symlink():
-        raise exists
     try:
+        if path.exists() or path.is_symlink():
+            raise exists
         return write_text_atomically(path, content, replace=False)
     except FileExistsError:
         raise exists from None
@@ -90,11 +90,14 @@ def write_new_file(path: str | Path, content: str) -> Path:
 
 
 def _reason(path: Path, exc: OSError) -> str:
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                return f"'{parent}' is a file, not a folder"
-            if parent != path.parent:
-                return f"the folder '{path.parent}' does not exist"
-            break
+    try:
+        for parent in path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    return f"'{parent}' is a file, not a folder"
+                if parent != path.parent:
+                    return f"the folder '{path.parent}' does not exist"
+                break
+    except OSError:  # a folder on the way cannot be looked into: the error itself says so
+        pass
     return exc.strerror or str(exc)

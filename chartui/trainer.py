@@ -8,6 +8,7 @@ The TUI, the CLI's progress bar and its JSON log are all just listeners.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import re
 import threading
@@ -535,14 +536,19 @@ class Trainer:
         """Write a checkpoint named after corpus, step and val loss; keep only latest and best."""
         loss_part = f"-val{val_loss:.3f}" if val_loss is not None else ""
         base = f"{_safe_name(self.corpus.name)}-step{self.step:06d}{loss_part}"
-        path = self.checkpoint_dir / f"{base}.pt"
-        n = 2
-        while path.exists() and path not in self._written:
-            path = self.checkpoint_dir / f"{base}-{n}.pt"
-            n += 1
         began = time.perf_counter()
-        with self._lock:
-            save_checkpoint(self.checkpoint_payload(val_loss), path)
+        with self._lock:  # the payload shares the model's tensors: no step while it is written
+            payload = self.checkpoint_payload(val_loss)
+            for n in itertools.count(1):  # a name taken by a file not of this run is skipped
+                path = self.checkpoint_dir / (f"{base}.pt" if n == 1 else f"{base}-{n}.pt")
+                ours = path in self._written
+                if not ours and path.exists():
+                    continue
+                try:
+                    save_checkpoint(payload, path, new_file=not ours)
+                    break
+                except FileExistsError:  # another process took that name a moment ago
+                    continue
         self._save_seconds = time.perf_counter() - began
         if path not in self._written:
             self._written.append(path)

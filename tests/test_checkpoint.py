@@ -153,3 +153,34 @@ def test_missing_checkpoint_and_empty_folder(tmp_path):
         load_checkpoint(tmp_path / "nope.pt")
     with pytest.raises(ChartuiError, match="holds no checkpoints"):
         load_checkpoint(tmp_path)
+
+
+def test_a_name_another_process_takes_during_the_save_is_left_alone(faq, tmp_path, monkeypatch):
+    """Two runs sharing a folder (two browser tabs) can reach the same name at the same moment:
+    the file that got there first stays, and this run saves under the next free name."""
+    trainer = Trainer(faq, tiny_config(iterations=4, eval_every=10**6), device="cpu",
+                      checkpoint_dir=tmp_path)
+    trainer.run()
+    real_link = checkpoint_module.os.link
+    taken = []
+
+    def link_after_someone_else(source, target):
+        if not taken:
+            taken.append(target)
+            with open(target, "wb") as f:
+                f.write(b"theirs")
+        return real_link(source, target)
+    monkeypatch.setattr(checkpoint_module.os, "link", link_after_someone_else)
+    trainer.step += 1
+    saved = trainer.save(None)
+    assert taken and open(taken[0], "rb").read() == b"theirs"
+    assert saved.name.endswith("-2.pt") and load_checkpoint(saved)["step"] == trainer.step
+
+
+def test_save_checkpoint_as_a_new_file_never_replaces_one(tmp_path):
+    path = tmp_path / "ck.pt"
+    path.write_bytes(b"already here")
+    with pytest.raises(FileExistsError):
+        save_checkpoint({"x": 1}, path, new_file=True)
+    assert path.read_bytes() == b"already here"
+    assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]

@@ -101,3 +101,33 @@ def test_a_file_created_after_the_check_is_not_overwritten(tmp_path, monkeypatch
         export(LOSS_CSV, target, train=TRAIN, val=VAL)
     assert target.read_text() == "theirs"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["race.csv"]
+
+
+@pytest.mark.parametrize("name", ["~nosuchuser-chartui/loss.csv", "x" * 300 + ".csv"])
+def test_a_name_that_cannot_be_a_path_is_one_sentence(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ChartuiError) as refused:
+        export(LOSS_CSV, name, train=TRAIN, val=VAL)
+    assert "\n" not in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_exported_file_gets_the_usual_mode_for_a_new_file(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        path = export(TEXT, tmp_path / "text.txt", text="hello")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
+
+
+def test_without_hard_links_a_new_file_is_still_never_overwritten(tmp_path, monkeypatch):
+    def no_links(source, target):
+        raise OSError(errno.EPERM, "Operation not permitted")
+    monkeypatch.setattr(files_module.os, "link", no_links)
+    path = export(TEXT, tmp_path / "text.txt", text="first")
+    assert path.read_text() == "first"
+    with pytest.raises(ChartuiError, match="already exists"):
+        export(TEXT, tmp_path / "text.txt", text="second")
+    assert path.read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["text.txt"]

@@ -159,6 +159,8 @@ def case(name: str, *words: str, status: int | None = None, marks=()):
 case("corpus-missing", "does not exist")(lambda t, r: ["train", t / "missing.txt"])
 case("corpus-directory", "is a folder")(lambda t, r: ["train", f"{t}{os.sep}"])
 case("corpus-unknown-name", "no corpus named")(lambda t, r: ["train", "nonesuch"])
+case("corpus-unknown-user", "a user this machine does not know")(
+    lambda t, r: ["train", "~nosuchuser-chartui/book.txt"])
 case("corpus-empty", "empty")(lambda t, r: ["train", write(t / "empty.txt", b"")])
 case("corpus-whitespace", "only whitespace")(
     lambda t, r: ["train", write(t / "blank.txt", " \n\t\n  \r\n" * 50)])

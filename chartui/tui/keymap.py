@@ -5,17 +5,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from chartui.errors import ChartuiError
+from chartui.files import user_path
+
 
 def keymap_path() -> Path:
     if os.environ.get("CHARTUI_KEYMAP"):
-        return Path(os.environ["CHARTUI_KEYMAP"]).expanduser()
+        return user_path(os.environ["CHARTUI_KEYMAP"])
     config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return config_home / "chartui" / "keymap.toml"
 
 
 def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     """The user's keymap and, if the file is unusable, one sentence saying why."""
-    path = path or keymap_path()
+    try:
+        path = path or keymap_path()
+    except ChartuiError as exc:
+        return {}, f"{exc} (in $CHARTUI_KEYMAP); keys stay as they are"
     if not path.is_file():
         return {}, None
     try:
