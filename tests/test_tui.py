@@ -354,3 +354,55 @@ async def test_t_while_the_corpus_loads_starts_training_once_it_has_loaded(tmp_p
                        and app.trainer.step > 0, what="training to start after loading")
         await press(pilot, "x")
         await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+
+
+async def test_a_slow_corpus_load_that_was_replaced_is_ignored(tmp_path, monkeypatch):
+    """Choose a slow corpus, then another: the first arriving late must not replace it."""
+    import threading
+    import chartui.corpus
+    release = threading.Event()
+    real_load = chartui.corpus.load_corpus
+
+    def load(name, *args, **kwargs):
+        if name == "pysource":
+            release.wait(30)
+        return real_load(name, *args, **kwargs)
+    monkeypatch.setattr(chartui.corpus, "load_corpus", load)
+    monkeypatch.setattr(chartui.corpus, "peek_corpus", lambda *args, **kwargs: None)
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        app.load_corpus("pysource")
+        await pilot.pause(0.1)
+        app.load_corpus(str(FAQ))
+        await wait_for(pilot, lambda: not app.corpus_loading, what="the second corpus")
+        release.set()
+        await pilot.pause(0.5)
+        assert app.corpus.name == "chartui-faq" and app.corpus_name == "chartui-faq"
+
+
+async def test_help_scrolls_with_the_keyboard_at_80x24(tmp_path):
+    app = app_for(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, "question_mark")
+        body = app.screen.query_one("#help-body")
+        assert app.screen.focused is body and body.max_scroll_y > 0
+        await press(pilot, "pagedown")
+        await pilot.pause(0.3)
+        assert body.scroll_y > 0
+
+
+async def test_resizing_under_a_dialog_leaves_the_main_screen_right(tmp_path):
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        main = app.screen
+        await press(pilot, "question_mark")
+        await pilot.resize_terminal(50, 14)
+        await pilot.pause(0.1)
+        assert main.has_class("too-small")
+        await pilot.resize_terminal(100, 32)
+        await pilot.pause(0.1)
+        await press(pilot, "escape")
+        assert app.screen is main and not main.has_class("too-small")

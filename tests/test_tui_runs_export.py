@@ -170,3 +170,17 @@ async def test_export_the_generated_text_to_a_typed_path(tmp_path, monkeypatch):
         assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == \
             app.console_pane.output_text()
         assert seen[-1] == ("information", f"saved {tmp_path / 'mine.txt'}")
+
+
+async def test_a_copied_run_log_is_listed_once(tmp_path):
+    import shutil
+    Trainer(load_corpus(str(FAQ)), small_config(iterations=20), device="cpu",
+            checkpoint_dir=tmp_path).run()
+    (log,) = (tmp_path / RUNS_FOLDER).glob("*.json")
+    shutil.copy(log, log.with_name(log.stem + " (copy).json"))
+    app = app_for(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await press(pilot, "r")
+        assert isinstance(app.screen, RunsScreen)
+        assert len(app.screen.query_one(DataTable).rows) == 1

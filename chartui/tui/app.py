@@ -135,6 +135,8 @@ class ChartuiApp(App):
         self.run_number = 0  # messages from an older run's worker are ignored
         self.corpus_loading = False
         self.start_when_loaded = False  # t was pressed while the corpus was loading
+        self.corpus_request = 0  # the newest corpus load asked for; older ones are stale
+        self.checkpoint_request = 0  # the same for opening checkpoints
         self.keymap = dict(keymap or {})
         self._load_user_keymap = load_user_keymap
 
@@ -200,9 +202,10 @@ class ChartuiApp(App):
     def check_size(self, size=None) -> None:
         width, height = size or self.size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.screen.set_class(small, "too-small")
+        main = self.screen_stack[0]  # the main screen, even while a dialog is open over it
+        main.set_class(small, "too-small")
         if small:
-            self.query_one("#too-small", Static).update(
+            main.query_one("#too-small", Static).update(
                 f"chartui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is "
                 f"{width}×{height}. Make it larger (q quits).")
 
@@ -225,27 +228,32 @@ class ChartuiApp(App):
         self.status.show(corpus=name)
         self.corpus_loading = True
         self.start_when_loaded = False
-        self._load_corpus_worker(name, self.config.vocabulary)
+        self.corpus_request += 1
+        self._load_corpus_worker(name, self.config.vocabulary, self.corpus_request)
 
     @work(thread=True, exclusive=True, group="corpus")
-    def _load_corpus_worker(self, name: str, vocabulary: str) -> None:
-        from chartui.corpus import load_corpus, peek_corpus
-        peek = peek_corpus(name, self.encoding, self.corpora_dirs)
-        if peek is not None:
-            self.post_message(CorpusPeeked(peek))
+    def _load_corpus_worker(self, name: str, vocabulary: str, request: int) -> None:
         try:
+            from chartui.corpus import load_corpus, peek_corpus
+            peek = peek_corpus(name, self.encoding, self.corpora_dirs)
+            if peek is not None:
+                self.post_message(CorpusPeeked(peek, request))
             corpus = load_corpus(name, encoding=self.encoding, vocabulary=vocabulary,
                                  extra_dirs=self.corpora_dirs)
         except Exception as exc:  # noqa: BLE001 - shown as one sentence
-            self.post_message(CorpusFailed(failure_message(exc)))
+            self.post_message(CorpusFailed(failure_message(exc), request))
             return
-        self.post_message(CorpusLoaded(corpus))
+        self.post_message(CorpusLoaded(corpus, request))
 
     def on_corpus_peeked(self, message: CorpusPeeked) -> None:
-        if self.corpus_loading:
+        if self.corpus_loading and message.request == self.corpus_request:
             self.query_one(CorpusPane).show_peek(message.peek)
 
     def on_corpus_loaded(self, message: CorpusLoaded) -> None:
+        if message.request is None:
+            self.corpus_request += 1  # a run's own corpus: loads asked for before are stale
+        elif message.request != self.corpus_request:
+            return
         self.corpus_loading = False
         self.corpus = message.corpus
         self.corpus_name = self.corpus.name
@@ -258,6 +266,8 @@ class ChartuiApp(App):
             self.action_toggle_training()
 
     def on_corpus_failed(self, message: CorpusFailed) -> None:
+        if message.request != self.corpus_request:
+            return
         self.corpus_loading = False
         self.start_when_loaded = False
         self.corpus = None
@@ -419,23 +429,27 @@ class ChartuiApp(App):
         self.push_screen(CheckpointPicker(rows, str(self.checkpoint_dir)), chosen)
 
     def open_checkpoint(self, path: str, resume: bool) -> None:
-        self._open_checkpoint_worker(path, resume)
+        self.checkpoint_request += 1
+        self._open_checkpoint_worker(path, resume, self.checkpoint_request)
 
     @work(thread=True, exclusive=True, group="checkpoint")
-    def _open_checkpoint_worker(self, path: str, resume: bool) -> None:
+    def _open_checkpoint_worker(self, path: str, resume: bool, request: int) -> None:
         try:
             from chartui.checkpoint import load_model, resolve_checkpoint_path
             resolved = str(resolve_checkpoint_path(path))
             model, vocab, payload = load_model(resolved, "cpu")
         except Exception as exc:  # noqa: BLE001
-            self.post_message(CheckpointFailed(failure_message(exc)))
+            self.post_message(CheckpointFailed(failure_message(exc), request))
             return
-        self.post_message(CheckpointOpened(resolved, model, vocab, payload, resume))
+        self.post_message(CheckpointOpened(resolved, model, vocab, payload, resume, request))
 
     def on_checkpoint_failed(self, message: CheckpointFailed) -> None:
-        self.notify(message.error, title="Checkpoint", severity="error", timeout=12)
+        if message.request == self.checkpoint_request:
+            self.notify(message.error, title="Checkpoint", severity="error", timeout=12)
 
     def on_checkpoint_opened(self, message: CheckpointOpened) -> None:
+        if message.request != self.checkpoint_request:
+            return  # another checkpoint was asked for since
         if self.training_active():
             self.notify("stop training (x) before opening a checkpoint", severity="warning")
             return
@@ -458,8 +472,8 @@ class ChartuiApp(App):
             self.resume_path = message.path
             self.start_training()
         else:
-            self.notify(f"opened {name}: type a prime and press enter to generate"
-                        + (" (t resumes it)" if self.resume_path else ""), title="Checkpoint")
+            self.notify(f"opened {name}: type a prime and press enter to generate",
+                        title="Checkpoint")
 
     # --- generation ---------------------------------------------------------------------------
 

@@ -24,9 +24,10 @@ class TrainingFailed(Message):
 
 
 class CheckpointFailed(Message):
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, request: int) -> None:
         super().__init__()
         self.error = error
+        self.request = request
 
 
 class TrainerReady(Message):
@@ -41,28 +42,37 @@ class TrainerReady(Message):
 class CorpusPeeked(Message):
     """The start of a corpus file, read while the whole file loads."""
 
-    def __init__(self, peek: Any) -> None:
+    def __init__(self, peek: Any, request: int) -> None:
         super().__init__()
         self.peek = peek
+        self.request = request
 
 
 class CorpusLoaded(Message):
-    def __init__(self, corpus: Any) -> None:
+    """A corpus is ready: from a load the app asked for (`request`, its number; a newer request
+    makes it stale), or the one a run trains on (`request` None: it always applies)."""
+
+    def __init__(self, corpus: Any, request: int | None = None) -> None:
         super().__init__()
         self.corpus = corpus
+        self.request = request
 
 
 class CorpusFailed(Message):
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, request: int) -> None:
         super().__init__()
         self.error = error
+        self.request = request
 
 
 class CheckpointOpened(Message):
-    def __init__(self, path: str, model: Any, vocab: Any, payload: dict, resume: bool) -> None:
+    """A checkpoint read by the worker of request number `request`."""
+
+    def __init__(self, path: str, model: Any, vocab: Any, payload: dict, resume: bool,
+                 request: int) -> None:
         super().__init__()
         self.path, self.model, self.vocab = path, model, vocab
-        self.payload, self.resume = payload, resume
+        self.payload, self.resume, self.request = payload, resume, request
 
 
 class GeneratedText(Message):

@@ -26,7 +26,8 @@ v opens the neuron view: the generated text (or the start of the corpus; s switc
 by one unit of the LSTM: cool colours negative, warm ones positive. ← → move between units,
 ↑ ↓ between layers, k between the hidden state h and the cell state c. f picks a feature (inside
 quotes, position in the line, inside brackets, start of a word, in a number, after a newline)
-and jumps to the unit whose activation follows it most closely; b goes to the next best.
+and jumps to the unit whose activation follows it most closely; b goes to the next best;
+pageup and pagedown scroll the text.
 
 Keys can be remapped in ~/.config/chartui/keymap.toml (binding id = "key"), e.g.
     toggle_training = "space"
@@ -37,6 +38,7 @@ class HelpScreen(ModalScreen[None]):
     """Lists the app's keys from its live bindings, so remapped keys show correctly."""
 
     DEFAULT_CSS = widget_css(__file__)
+    AUTO_FOCUS = "#help-body"  # so the arrow keys and page keys scroll it
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="close_help")]
 
     def __init__(self, keys: list[tuple[str, str, str]]) -> None:

@@ -92,6 +92,8 @@ class RunsScreen(ModalScreen[None]):
             table.add_column(_cell(header, right) if header else "", key=key)
         runs, skipped = list_runs(self.folder)
         for run in runs:
+            if run.id in self.runs:  # a copy of a run log: the newest file stands for it
+                continue
             self.runs[run.id] = run
             cells = run_cells(run)
             table.add_row(" ", *[_cell(cells[key], right) for key, _, right in COLUMNS[1:]],

@@ -38,7 +38,8 @@ def parse_settings(values: dict[str, str], preset_name: str) -> TrainConfig:
     """Text from the form to a validated TrainConfig; a refused value raises SettingError."""
     parsed: dict = {"preset": preset_name}
     for name, text in values.items():
-        text = text.strip()
+        if name != "sample_prime":  # a prime may end in a space ("The ")
+            text = text.strip()
         if name in OPTIONAL and text == "":
             parsed[name] = None
         elif name in INTEGER:
