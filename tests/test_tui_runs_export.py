@@ -184,3 +184,19 @@ async def test_a_copied_run_log_is_listed_once(tmp_path):
         await press(pilot, "r")
         assert isinstance(app.screen, RunsScreen)
         assert len(app.screen.query_one(DataTable).rows) == 1
+
+
+async def test_an_opened_checkpoints_history_is_exported_under_its_own_corpus(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=20, eval_every=10),
+                   device="cpu", checkpoint_dir=tmp_path / "ck").run()
+    app = app_for(tmp_path / "ck", corpus="pydocs", checkpoint=done.checkpoint)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        await press(pilot, "s")
+        assert app.screen.query_one(Input).value == "chartui-chartui-faq-loss.csv"
+        await press(pilot, "2", "enter")
+        data = json.loads((tmp_path / "chartui-chartui-faq-loss.json").read_text())
+        assert data["corpus"] == "chartui-faq" and len(data["train_loss"]) == 20

@@ -123,6 +123,7 @@ class ChartuiApp(App):
         self.trainer = None
         self.train_state = "idle"
         self.opened = None  # (model, vocab, path) of a checkpoint opened for generation
+        self.opened_corpus: str | None = None  # the corpus that checkpoint was trained on
         self.resume_path = resume
         self.train_worker: Worker | None = None
         self.gen_worker: Worker | None = None
@@ -459,6 +460,7 @@ class ChartuiApp(App):
         val = [(int(s), float(v)) for s, v in history["val"].tolist()] if "val" in history else []
         self.chart.set_history([(i + 1, v) for i, v in enumerate(train)], val)
         self.opened = (message.model, message.vocab, message.path)
+        self.opened_corpus = (payload.get("corpus") or {}).get("name")
         name = Path(message.path).name
         self.status.show(parameters=message.model.num_parameters(), step=payload["step"],
                          total_steps=(payload.get("train_config") or {}).get("iterations"),
@@ -712,7 +714,7 @@ class ChartuiApp(App):
         self.push_screen(RunsScreen(self.checkpoint_dir))
 
     def action_export(self) -> None:
-        self.push_screen(ExportScreen(self.corpus_name, self.export_file))
+        self.push_screen(ExportScreen(self.model_corpus_name(), self.export_file))
 
     def export_file(self, kind: str, path: str) -> bool:
         """Save what the export dialog asked for, and say how it went; True when saved."""
@@ -720,12 +722,22 @@ class ChartuiApp(App):
         train, val = self.loss_history()
         try:
             saved = export(kind, path, train=train, val=val,
-                           text=self.console_pane.output_text(), corpus_name=self.corpus_name)
+                           text=self.console_pane.output_text(),
+                           corpus_name=self.model_corpus_name())
         except ChartuiError as exc:
             self.notify(str(exc), title="Export", severity="error", timeout=10)
             return False
         self.notify(f"saved {saved.resolve()}", title="Export")
         return True
+
+    def model_corpus_name(self) -> str:
+        """The corpus the model and loss history on show come from: the training run's, else
+        the opened checkpoint's, else the corpus in the pane."""
+        if self.trainer is not None:
+            return self.trainer.corpus.name
+        if self.opened is not None and self.opened_corpus:
+            return self.opened_corpus
+        return self.corpus_name
 
     def loss_history(self) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
         """(step, loss) for training and validation: every step of the training run, else the
