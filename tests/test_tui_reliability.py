@@ -170,3 +170,15 @@ async def test_an_unwritable_checkpoint_folder_is_one_notification_and_training_
                        what="the final notification")
         assert app.is_running
     assert blocker.read_text() == "a file, not a folder"
+
+
+@pytest.mark.parametrize("attempt", range(3))
+async def test_closing_the_app_mid_generation_without_q(tmp_path, attempt):
+    """As when a browser tab closes or the terminal hangs up: the app exits while a stream
+    and a training run are still posting messages; none of them may raise."""
+    app = app_for(tmp_path, config=small_config(eval_every=100_000))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start_training(pilot, app)
+        await start_generation(pilot, app)
+        await pilot.pause(0.05 * attempt)
+    assert app.return_code in (None, 0)

@@ -8,6 +8,7 @@ modules (torch) are imported inside the workers so the first screen appears quic
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -54,6 +55,17 @@ def failure_message(exc: BaseException) -> str:
         return ("ran out of memory; choose a smaller batch size, hidden size or corpus in "
                 "settings (e)")
     return f"unexpected error ({type(exc).__name__}: {exc}); please report it"
+
+
+def while_running(handler):
+    """For the handlers of workers' messages: a message that arrives once the app has begun to
+    shut down (its widgets are being removed, e.g. a browser tab closed mid-generation) is
+    dropped instead of raising."""
+    @functools.wraps(handler)
+    def handle(self, message) -> None:
+        if self.is_running:
+            handler(self, message)
+    return handle
 
 
 class ChartuiApp(App):
@@ -246,10 +258,12 @@ class ChartuiApp(App):
             return
         self.post_message(CorpusLoaded(corpus, request))
 
+    @while_running
     def on_corpus_peeked(self, message: CorpusPeeked) -> None:
         if self.corpus_loading and message.request == self.corpus_request:
             self.query_one(CorpusPane).show_peek(message.peek)
 
+    @while_running
     def on_corpus_loaded(self, message: CorpusLoaded) -> None:
         if message.request is None:
             self.corpus_request += 1  # a run's own corpus: loads asked for before are stale
@@ -266,6 +280,7 @@ class ChartuiApp(App):
             self.start_when_loaded = False
             self.action_toggle_training()
 
+    @while_running
     def on_corpus_failed(self, message: CorpusFailed) -> None:
         if message.request != self.corpus_request:
             return
@@ -340,7 +355,7 @@ class ChartuiApp(App):
             self.post_message(TrainingFailed(failure_message(exc), run))
 
     def on_trainer_ready(self, message: TrainerReady) -> None:
-        if message.run != self.run_number:
+        if message.run != self.run_number or not self.is_running:
             message.trainer.stop()
             return
         trainer = message.trainer
@@ -354,6 +369,7 @@ class ChartuiApp(App):
         if self.train_state == "starting":
             self.set_train_state("training")
 
+    @while_running
     def on_training_progress(self, message: TrainingProgress) -> None:
         if message.run != self.run_number:
             return
@@ -383,6 +399,7 @@ class ChartuiApp(App):
             if self._quitting:
                 self.exit()
 
+    @while_running
     def on_training_failed(self, message: TrainingFailed) -> None:
         if message.run != self.run_number:
             return
@@ -444,10 +461,12 @@ class ChartuiApp(App):
             return
         self.post_message(CheckpointOpened(resolved, model, vocab, payload, resume, request))
 
+    @while_running
     def on_checkpoint_failed(self, message: CheckpointFailed) -> None:
         if message.request == self.checkpoint_request:
             self.notify(message.error, title="Checkpoint", severity="error", timeout=12)
 
+    @while_running
     def on_checkpoint_opened(self, message: CheckpointOpened) -> None:
         if message.request != self.checkpoint_request:
             return  # another checkpoint was asked for since
@@ -619,6 +638,7 @@ class ChartuiApp(App):
             self.post_message(GeneratedText("", number, finished=True,
                                             error=failure_message(exc)))
 
+    @while_running
     def on_generated_text(self, message: GeneratedText) -> None:
         if message.number != self.gen_number:
             return  # the last words of a stream that was replaced
