@@ -33,22 +33,22 @@ class TrainConfig:
     vocabulary: str = "corpus"          # "corpus" (its own characters) or "printable"
     # optimisation
     batch_size: int = 32
-    seq_len: int = 100
+    seq_len: int = 50
     batching: str = "stream"            # "stream" (state carried) or "random" windows
     lr: float = 1e-2
     schedule: str = "cosine"            # "cosine" (warm-up, then cosine decay) or "constant"
     warmup_steps: int = 50
     min_lr_ratio: float = 0.1
     clip: float = 5.0                   # gradient-norm clipping; 0 turns it off
-    iterations: int | None = 3000       # None: until --max-time runs out
+    iterations: int | None = 6000       # None: until --max-time runs out
     max_time: float | None = None       # seconds; plans the schedule when given
     engine: str = "fast"                # "fast" (fused kernel) or "cell" (per-step loop)
     seed: int = 1234
     # evaluation, samples
     val_fraction: float = 0.1
-    eval_every: int = 200
+    eval_every: int = 400
     eval_max_chars: int = 131_072
-    sample_every: int = 200
+    sample_every: int = 400
     sample_prime: str = "Th"
     sample_length: int = 200
     sample_temperature: float = 0.8
