@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
@@ -63,6 +64,7 @@ async def soak(minutes: float, every: float, folder: str) -> dict:
                             "chart_redraw_ms": round((time.perf_counter() - redraw_began)
                                                      * 1000, 1),
                             "train_state": app.train_state, **memory_mb()})
+            print(json.dumps(records[-1]), file=sys.stderr, flush=True)  # kept if a run dies
             if not app.streaming:  # the last one has finished
                 prime.value = "Th"
                 app.generate("Th")
