@@ -20,14 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from chartui.errors import ChartuiError
-from chartui.model import CharLSTM
-from chartui.stepper import CellStepper
 from chartui.vocab import Vocabulary
+
+if TYPE_CHECKING:  # torch is imported only when activations are read, so the app starts fast
+    from chartui.model import CharLSTM
 
 KINDS = ("h", "c")  # hidden state, cell state (as tanh(c))
 LEVEL_EDGES = (-0.5, -0.1, 0.1, 0.5)  # levels 0..4: strong -, weak -, about 0, weak +, strong +
@@ -59,6 +60,7 @@ def activations(model: CharLSTM, vocab: Vocabulary, text: str,
                 should_stop: Callable[[], bool] | None = None) -> Activations | None:
     """Read `text` from a zero state and record each layer's h and tanh(c) after every
     character. Returns None if `should_stop()` turns true on the way."""
+    from chartui.stepper import CellStepper
     stepper = CellStepper(model)
     values = np.full((len(stepper.h), 2, len(text), stepper.hidden_size), np.nan, np.float32)
     read = np.zeros(len(text), dtype=bool)
