@@ -19,7 +19,7 @@ import torch
 
 from chartui import __version__
 from chartui.errors import ChartuiError
-from chartui.files import NEW_FILE_MODE, user_path
+from chartui.files import NEW_FILE_MODE, NO_HARD_LINKS, user_path
 from chartui.model import CharLSTM, ModelConfig
 from chartui.vocab import Vocabulary
 
@@ -92,9 +92,9 @@ def _link(source: str, target: Path) -> bool:
     (then the caller renames, after its own check that the name is free)."""
     try:
         os.link(source, target)
-    except FileExistsError:
-        raise
-    except OSError:
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:
+            raise
         if target.exists():
             raise FileExistsError(errno.EEXIST, "File exists", str(target)) from None
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -26,6 +27,8 @@ def _new_file_mode() -> int:
 
 
 NEW_FILE_MODE = _new_file_mode()  # what open() gives a new file; mkstemp's own is 0o600
+# what link() says on a file system without hard links (FAT, some network mounts)
+NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS}
 
 
 def write_text_atomically(path: str | Path, text: str, replace: bool = True) -> Path:
@@ -50,10 +53,10 @@ def write_text_atomically(path: str | Path, text: str, replace: bool = True) -> 
         else:
             try:
                 os.link(tmp_name, path)
-            except FileExistsError:
-                raise
-            except OSError:  # no hard links here (FAT, some network mounts)
-                with open(path, "x", encoding="utf-8", newline="") as f:
+            except OSError as exc:
+                if exc.errno not in NO_HARD_LINKS:
+                    raise
+                with open(path, "x", encoding="utf-8", newline="") as f:  # still never over one
                     f.write(text)
             os.unlink(tmp_name)
     except BaseException:
