@@ -391,6 +391,10 @@ async def test_help_scrolls_with_the_keyboard_at_80x24(tmp_path):
         await press(pilot, "pagedown")
         await pilot.pause(0.3)
         assert body.scroll_y > 0
+        help_screen = app.screen
+        await press(pilot, "escape", "question_mark")  # opened again: the same screen, at the top
+        await pilot.pause(0.2)
+        assert app.screen is help_screen and body.scroll_y == 0 and app.screen.focused is body
 
 
 async def test_resizing_under_a_dialog_leaves_the_main_screen_right(tmp_path):

@@ -683,9 +683,13 @@ class ChartuiApp(App):
         self.query_one(KeyBar).show_keys(keys)
 
     def action_help(self) -> None:
-        keys = [(self.key_display(binding), binding.tooltip or binding.description, binding.id)
-                for binding in self.BINDINGS]
-        self.push_screen(HelpScreen(keys))
+        """The help screen is built once (keys are remapped only at start) and kept installed,
+        so opening it again costs no composing."""
+        if not self.is_screen_installed("help"):
+            keys = [(self.key_display(binding), binding.tooltip or binding.description,
+                     binding.id) for binding in self.BINDINGS]
+            self.install_screen(HelpScreen(keys), "help")
+        self.push_screen("help")
 
     def action_neurons(self) -> None:
         current = self.current_model()

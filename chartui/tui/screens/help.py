@@ -60,3 +60,7 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#help-body").border_title = "Help — esc closes"
+
+    def on_screen_resume(self) -> None:
+        """Kept installed by the app, so each opening starts again at the top."""
+        self.query_one("#help-body").scroll_home(animate=False)
