@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from array import array
+from dataclasses import dataclass
 
 from rich.text import Text
+from textual import work
+from textual.message import Message
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import Visual, visualize
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
 from chartui.curves import downsample, smooth
 from chartui.tui import widget_css
@@ -15,15 +22,39 @@ from chartui.units import format_count
 LEGEND = "[grey62]· train[/]  [cyan]⠒ smoothed[/]  [orange1]• val[/]"
 
 
+@dataclass(frozen=True)
+class Figure:
+    """What one picture of the chart shows: copied on the UI thread, drawn on any thread."""
+
+    width: int
+    height: int
+    theme: str
+    train_steps: list[float]
+    train_losses: list[float]
+    val_steps: list[float]
+    val_losses: list[float]
+    style: Style
+
+
 class LossChart(PlotextPlot):
     """Training loss (raw, faint, and smoothed) and validation loss against step.
 
-    Points are added from the UI thread; the plot is rebuilt at most `REDRAW_HZ` times a second
+    Points are added from the UI thread. While training, the picture is redrawn at most
+    `REDRAW_HZ` times a second in a background thread (plotext and turning its output into
+    lines take 20-30 ms, which would otherwise hold up the frame a key press is waiting for)
     from at most about two points per column, so it stays fast after any number of steps.
+    `replot()` redraws at once, on the calling thread.
     """
 
     DEFAULT_CSS = widget_css(__file__)
     REDRAW_HZ = 4
+
+    class Drawn(Message):
+        """A picture drawn in the background."""
+
+        def __init__(self, figure: Figure, lines: list[Strip]) -> None:
+            super().__init__()
+            self.figure, self.lines = figure, lines
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -31,6 +62,9 @@ class LossChart(PlotextPlot):
         self.train_steps, self.train_losses = array("d"), array("d")
         self.val_steps, self.val_losses = array("d"), array("d")
         self._dirty = True
+        self._drawing = False  # a background drawing is under way
+        self._figure: Figure | None = None  # what `_lines` shows
+        self._lines: list[Strip] = []
 
     @property
     def train_points(self) -> list[tuple[float, float]]:
@@ -45,10 +79,6 @@ class LossChart(PlotextPlot):
         self.border_title = "Loss (nats/char)"
         self.border_subtitle = LEGEND
         self.set_interval(1 / self.REDRAW_HZ, self._redraw_if_dirty)
-        self.replot()
-
-    def on_resize(self) -> None:
-        self._dirty = True
 
     def set_history(self, train: list[tuple[int, float]], val: list[tuple[int, float]]) -> None:
         self.train_steps = array("d", (s for s, _ in train))
@@ -67,32 +97,77 @@ class LossChart(PlotextPlot):
         self._dirty = True
 
     def _redraw_if_dirty(self) -> None:
-        if self._dirty:
-            self.replot()
+        if self._dirty and not self._drawing and self.size.area:
+            self._dirty, self._drawing = False, True
+            self._draw_in_background(self.figure())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="chart")
+    def _draw_in_background(self, figure: Figure) -> None:
+        try:
+            self.post_message(self.Drawn(figure, self.draw(figure)))
+        finally:
+            self._drawing = False
+
+    def on_loss_chart_drawn(self, message: Drawn) -> None:
+        message.stop()
+        if self._fits(message.figure):
+            self._show(message.figure, message.lines)
+        else:
+            self._dirty = True  # resized or re-themed meanwhile: draw again
 
     def replot(self) -> None:
-        """Rebuild the plot from the points (downsampled to the widget's width)."""
+        """Redraw the picture now, from the points (downsampled to the widget's width)."""
         self._dirty = False
-        plt = self.plt
-        plt.clear_data()
+        if self.size.area:
+            figure = self.figure()
+            self._show(figure, self.draw(figure))
+
+    def figure(self) -> Figure:
+        """The points to draw at the current size, at most about two per column."""
+        width, height = self.size
+        train_steps, train_losses = downsample(self.train_steps, self.train_losses,
+                                               2 * max(10, width))
+        val_steps, val_losses = downsample(self.val_steps, self.val_losses, max(10, width))
+        return Figure(width, height, self._get_plotext_theme_name(self.app.theme),
+                      train_steps.tolist(), train_losses.tolist(), val_steps.tolist(),
+                      val_losses.tolist(), self.visual_style)
+
+    def draw(self, figure: Figure) -> list[Strip]:
+        """The picture of `figure`, one strip per row (safe on any thread: its own plot)."""
+        plt = Plot()
+        plt.plotsize(figure.width, figure.height)
+        plt._set_size(figure.width, figure.height)  # as textual-plotext does, see its render()
+        plt.theme(figure.theme)
         plt.xlabel("step")
-        width = max(10, self.size.width)
-        train_steps, losses = downsample(self.train_steps, self.train_losses, 2 * width)
-        val_steps, val_losses = downsample(self.val_steps, self.val_losses, width)
-        steps = train_steps.tolist() + val_steps.tolist()
-        if len(train_steps):
-            losses = losses.tolist()
-            plt.plot(train_steps.tolist(), losses, color="gray", marker="dot")
-            plt.plot(train_steps.tolist(), smooth(losses, 0.8), color="cyan+",
+        if figure.train_steps:
+            plt.plot(figure.train_steps, figure.train_losses, color="gray", marker="dot")
+            plt.plot(figure.train_steps, smooth(figure.train_losses, 0.8), color="cyan+",
                      marker="braille")
-        if len(val_steps):
-            plt.scatter(val_steps.tolist(), val_losses.tolist(), color="orange+", marker="dot")
+        if figure.val_steps:
+            plt.scatter(figure.val_steps, figure.val_losses, color="orange+", marker="dot")
+        steps = figure.train_steps + figure.val_steps
         if steps:
             low, high = min(steps), max(steps)
             ticks = sorted({round(low + (high - low) * i / 4) for i in range(5)})
             plt.xticks(ticks, [format_count(t) for t in ticks])
         plt.title("" if steps else "press t to train")
+        visual = visualize(self, Text.from_ansi(plt.build()))
+        return Visual.to_strips(self, visual, figure.width, figure.height, figure.style)
+
+    def _show(self, figure: Figure, lines: list[Strip]) -> None:
+        self._figure, self._lines = figure, lines
         self.refresh()
+
+    def _fits(self, figure: Figure | None) -> bool:
+        """Whether `figure` was drawn for the chart's current size and theme."""
+        return figure is not None and (figure.width, figure.height) == tuple(self.size) and (
+            figure.theme == self._get_plotext_theme_name(self.app.theme))
+
+    def render_line(self, y: int) -> Strip:
+        if not self._fits(self._figure):  # first shown, resized or re-themed: draw now
+            self._figure = self.figure()
+            self._lines = self.draw(self._figure)
+        return self._lines[y] if y < len(self._lines) else Strip.blank(self.size.width)
 
 
 class SampleView(Static):
@@ -106,4 +181,4 @@ class SampleView(Static):
 
     def show_sample(self, step: int, text: str) -> None:
         self.border_title = f"Sample at step {step:,}"
-        self.update(Text(text))
+        self.update(Text(text), layout=False)  # a fixed box
