@@ -44,7 +44,7 @@ class GenerationConsole(Vertical):
         text = Text.assemble("T ", (t, "bold"), " [ ]  ·  top-k ", (k, "bold"), " { }  ·  ",
                              ("generating… esc stops" if running
                               else "enter generates · n steps", "italic"))
-        self.query_one("#gen-knobs", Static).update(text)
+        self.query_one("#gen-knobs", Static).update(text, layout=False)  # one line
 
     def begin(self, prime: str) -> None:
         self.prime = prime

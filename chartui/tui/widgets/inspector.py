@@ -50,6 +50,6 @@ class NextCharInspector(Static):
             text.append(" " * (width - max(full, faint)))
             text.append(f"{100 * now:4.0f}%\n")
         text.append("▓ gained ░ lost vs T 1", "dim")
-        self.update(text)
+        self.update(text, layout=False)  # a fixed box
         self.border_subtitle = ("greedy" if self.temperature == 0
                                 else f"T {self.temperature:.1f}")

@@ -43,7 +43,7 @@ class StatusBar(Static):
 
     def show(self, **changes) -> None:
         self.info = replace(self.info, **changes)
-        self.update(self.render_info())
+        self.update(self.render_info(), layout=False)  # always two lines
 
     def render_info(self) -> Text:
         i = self.info
