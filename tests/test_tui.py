@@ -1,8 +1,11 @@
 """The real app, driven by Textual's pilot: keys in, screen and state out."""
 
+import threading
 import time
+from pathlib import Path
 
 import pytest
+import torch
 from textual.widgets import Input, Static
 
 from chartui.sampling import sample_text
@@ -10,7 +13,8 @@ from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import DEFAULT_LENGTH, GenerationConsole
 
 from conftest import FAQ
-from tui_helpers import app_for, press, settle, small_config, start_training, wait_for
+from tui_helpers import (app_for, press, settle, small_config, start_training,
+                         trained_checkpoint, wait_for)
 
 
 def rendered(widget) -> str:
@@ -192,10 +196,7 @@ async def test_corpus_picker_switches_corpus(tmp_path, monkeypatch):
 
 
 async def test_open_checkpoint_and_generate_without_training(tmp_path):
-    from chartui.corpus import load_corpus
-    from chartui.trainer import Trainer
-    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=10), device="cpu",
-                   checkpoint_dir=tmp_path).run()
+    checkpoint, _, _ = trained_checkpoint(tmp_path)
     app = app_for(tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
@@ -203,7 +204,7 @@ async def test_open_checkpoint_and_generate_without_training(tmp_path):
         await wait_for(pilot, lambda: app.screen.query("#checkpoint-list"), what="picker")
         await press(pilot, "enter")
         await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
-        assert app.opened[2] == done.checkpoint
+        assert app.opened[2] == checkpoint
         assert len(app.chart.train_points) == 10
         app.query_one("#prime", Input).value = "Th"
         app.generate("Th")
@@ -241,17 +242,12 @@ async def test_keys_can_be_remapped_by_binding_id(tmp_path):
 
 
 async def test_step_mode_and_the_next_character_inspector(tmp_path):
-    from chartui.checkpoint import load_model
     from chartui.config import SamplingSettings
     from chartui.sampling import Generation
-    from chartui.trainer import Trainer
     from chartui.tui.widgets.corpus_pane import visible_char
     from chartui.tui.widgets.inspector import NextCharInspector
-    from chartui.corpus import load_corpus
-    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=30), device="cpu",
-                   checkpoint_dir=tmp_path).run()
-    model, vocab, _ = load_model(done.checkpoint)
-    app = app_for(tmp_path, checkpoint=str(done.checkpoint))
+    checkpoint, model, vocab = trained_checkpoint(tmp_path, iterations=30)
+    app = app_for(tmp_path, checkpoint=str(checkpoint))
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot, app)
         await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
@@ -300,13 +296,8 @@ async def test_every_key_is_on_screen_even_at_small_sizes(tmp_path, size):
 
 
 async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path):
-    from chartui.checkpoint import load_model
-    from chartui.corpus import load_corpus
-    from chartui.trainer import Trainer
-    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=10), device="cpu",
-                   checkpoint_dir=tmp_path).run()
-    model, vocab, _ = load_model(done.checkpoint)
-    app = app_for(tmp_path, checkpoint=str(done.checkpoint), generation_pace=300)
+    checkpoint, model, vocab = trained_checkpoint(tmp_path)
+    app = app_for(tmp_path, checkpoint=str(checkpoint), generation_pace=300)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
         await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
@@ -422,3 +413,84 @@ def test_the_first_screen_does_not_wait_for_torch():
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+async def test_the_first_character_is_on_screen_with_the_enter_that_asked_for_it(tmp_path):
+    """A short prime is read at once, so the first character is shown by the frame after
+    Enter; a long one is read by the worker. Both give the seeded text the CLI gives."""
+    from chartui.tui.app import QUICK_START_PRIME
+    checkpoint, model, vocab = trained_checkpoint(tmp_path)
+    app = app_for(tmp_path, checkpoint=str(checkpoint))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        app.query_one("#seed", Input).value = "3"
+        app.query_one("#length", Input).value = "60"
+        temperature = app.sampling.temperature
+        app.generate("Th")
+        # no await: no worker message can have arrived yet
+        assert app.console_pane.output_text() == sample_text(model, vocab, "Th", 1,
+                                                             temperature=temperature, seed=3)
+        await wait_for(pilot, lambda: not app.streaming, what="the stream")
+        assert app.console_pane.output_text() == sample_text(model, vocab, "Th", 60,
+                                                             temperature=temperature, seed=3)
+        long_prime = "The model reads the prime one character at a time. " * 2
+        assert len(long_prime) > QUICK_START_PRIME
+        app.generate(long_prime)
+        assert app.console_pane.output_text() == long_prime  # the worker reads this one
+        await wait_for(pilot, lambda: not app.streaming, what="the long-primed stream")
+        assert app.console_pane.output_text() == sample_text(
+            model, vocab, long_prime, 60, temperature=temperature, seed=3)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+async def test_training_threads_step_back_for_the_ui(tmp_path):
+    """The training thread and the torch threads it starts run at a lower priority than the
+    UI thread, so a key press gets a core at once."""
+    from chartui.tui.app import TRAINING_NICENESS
+
+    def niceness() -> dict[int, int]:
+        values = {}
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the thread ended meanwhile
+            values[int(task.name)] = int(fields[16])
+        return values
+
+    app = app_for(tmp_path, config=small_config(hidden_size=256, batch_size=32))
+    async with app.run_test(size=(100, 32)) as pilot:
+        ui_niceness = niceness()[threading.get_native_id()]
+        await start_training(pilot, app)
+        await pilot.pause(0.5)
+        stepped_back = [n for n in niceness().values() if n == ui_niceness + TRAINING_NICENESS]
+        assert niceness()[threading.get_native_id()] == ui_niceness
+        # the trainer, and one of torch's pool threads when it computes on more than one
+        assert len(stepped_back) >= (2 if torch.get_num_threads() > 1 else 1)
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+
+
+async def test_the_chart_is_drawn_in_the_background_as_points_arrive(tmp_path):
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        chart = app.chart
+
+        def picture() -> list[str]:
+            return [chart.render_line(y).text for y in range(chart.size.height)]
+
+        empty = picture()
+        assert any("press t to train" in line for line in empty)
+        drawn_on = []
+        draw = chart.draw
+        chart.draw = lambda figure: (drawn_on.append(threading.get_ident()), draw(figure))[1]
+        for step in range(1, 301):
+            chart.add_point(step, 4.0 - step / 100, 3.5 - step / 100 if step % 50 == 0 else None)
+        assert picture() == empty  # nothing drawn on the UI thread
+        await wait_for(pilot, lambda: picture() != empty, timeout=10, what="a redraw")
+        assert drawn_on and threading.get_ident() not in drawn_on
+        expected = draw(chart.figure())
+        assert picture() == [line.text for line in expected]
+        assert any("300" in line for line in picture())  # the step axis reaches the last point
