@@ -9,6 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
+import chartui  # noqa: F401 - first, as the `chartui` command does: it sets NumPy's threads
 import torch
 
 REPO = Path(__file__).resolve().parent.parent

@@ -57,8 +57,7 @@ async def soak(minutes: float, every: float, folder: str) -> dict:
                 await asyncio.sleep(0.001)
             key_ms = (time.perf_counter() - sent) * 1000
             redraw_began = time.perf_counter()
-            app.chart.replot()
-            app.chart.render()
+            app.chart.replot()  # the whole drawing, on this thread
             records.append({"minute": round((time.perf_counter() - began) / 60, 1),
                             "step": app.trainer.step, "key_ms": round(key_ms, 1),
                             "chart_redraw_ms": round((time.perf_counter() - redraw_began)
