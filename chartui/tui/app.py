@@ -1,9 +1,10 @@
 """The chartui app: corpus pane, live loss chart, generation console; keyboard first.
 
-The app only renders and dispatches. Training runs the core `Trainer` in a thread worker that
-posts `TrainingProgress` messages; generation steps a `chartui.sampling.Generation` in another
-worker (or, one character per `n`, on the UI thread). Heavy
-modules (torch) are imported inside the workers so the first screen appears quickly.
+The app only renders and dispatches. Training runs the core `Trainer` in a thread worker (at a
+lower priority than the UI) that posts `TrainingProgress` messages; generation steps a
+`chartui.sampling.Generation` in another worker (its first character, and one character per
+`n`, on the UI thread: a few NumPy steps). Heavy modules (torch) are imported inside the
+workers so the first screen appears quickly.
 """
 
 from __future__ import annotations
