@@ -336,8 +336,11 @@ class Trainer:
 
         The objects alive when it starts (torch's modules, the model, the corpus) are moved
         out of the garbage collector's way (`gc.freeze`): a full collection over them stopped
-        every Python thread, the UI's too, for about 0.3 s every few seconds.
+        every Python thread, the UI's too, for about 0.3 s every few seconds. Garbage is
+        collected first, so none is kept for good (after the app's warm-up froze torch's
+        objects, that takes a few milliseconds).
         """
+        gc.collect()
         gc.freeze()
         run_log = RunLog(self)
         try:

@@ -1,6 +1,7 @@
 import gc
 import math
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -178,7 +179,16 @@ def test_snapshot_does_not_wait_for_a_running_step(faq, tmp_path):
 def test_a_run_keeps_the_collector_off_the_long_lived_objects(faq, tmp_path):
     """A full collection over torch's objects paused every thread (the UI's too) for about
     0.3 s every few seconds; a run moves what exists when it starts out of the way."""
+    class Cycle:
+        pass
+
     gc.unfreeze()
     assert gc.get_freeze_count() == 0
-    Trainer(faq, tiny_config(iterations=2), device="cpu", checkpoint_dir=tmp_path).run()
+    trainer = Trainer(faq, tiny_config(iterations=2), device="cpu", checkpoint_dir=tmp_path)
+    garbage = Cycle()
+    garbage.itself = garbage  # only the cycle collector can free it
+    dropped = weakref.ref(garbage)
+    del garbage
+    trainer.run()
     assert gc.get_freeze_count() > 0
+    assert dropped() is None  # garbage made before the run was collected, not kept for good
