@@ -494,3 +494,13 @@ async def test_the_chart_is_drawn_in_the_background_as_points_arrive(tmp_path):
         expected = draw(chart.figure())
         assert picture() == [line.text for line in expected]
         assert any("300" in line for line in picture())  # the step axis reaches the last point
+        # A background drawing that finishes after replot() drew newer points is dropped.
+        for step in range(301, 401):
+            chart.add_point(step, 1.0, None)
+        chart._redraw_if_dirty()  # starts drawing steps 1-400 in the background
+        chart.set_history([(s, 2.0) for s in range(1, 51)], [])
+        chart.replot()  # steps 1-50, drawn at once
+        newest = picture()
+        await wait_for(pilot, lambda: not chart._drawing, timeout=10, what="the late drawing")
+        await pilot.pause(0.3)
+        assert picture() == newest and not any("400" in line for line in newest)

@@ -52,9 +52,9 @@ class LossChart(PlotextPlot):
     class Drawn(Message):
         """A picture drawn in the background."""
 
-        def __init__(self, figure: Figure, lines: list[Strip]) -> None:
+        def __init__(self, figure: Figure, lines: list[Strip], number: int) -> None:
             super().__init__()
-            self.figure, self.lines = figure, lines
+            self.figure, self.lines, self.number = figure, lines, number
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -63,6 +63,7 @@ class LossChart(PlotextPlot):
         self.val_steps, self.val_losses = array("d"), array("d")
         self._dirty = True
         self._drawing = False  # a background drawing is under way
+        self._picture_number = 0  # the latest picture asked for; an older one arriving is dropped
         self._figure: Figure | None = None  # what `_lines` shows
         self._lines: list[Strip] = []
 
@@ -99,17 +100,20 @@ class LossChart(PlotextPlot):
     def _redraw_if_dirty(self) -> None:
         if self._dirty and not self._drawing and self.size.area:
             self._dirty, self._drawing = False, True
-            self._draw_in_background(self.figure())
+            self._picture_number += 1
+            self._draw_in_background(self.figure(), self._picture_number)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="chart")
-    def _draw_in_background(self, figure: Figure) -> None:
+    def _draw_in_background(self, figure: Figure, number: int) -> None:
         try:
-            self.post_message(self.Drawn(figure, self.draw(figure)))
+            self.post_message(self.Drawn(figure, self.draw(figure), number))
         finally:
             self._drawing = False
 
     def on_loss_chart_drawn(self, message: Drawn) -> None:
         message.stop()
+        if message.number != self._picture_number:
+            return  # replot() drew newer points meanwhile
         if self._fits(message.figure):
             self._show(message.figure, message.lines)
         else:
@@ -118,6 +122,7 @@ class LossChart(PlotextPlot):
     def replot(self) -> None:
         """Redraw the picture now, from the points (downsampled to the widget's width)."""
         self._dirty = False
+        self._picture_number += 1
         if self.size.area:
             figure = self.figure()
             self._show(figure, self.draw(figure))
