@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -73,8 +74,8 @@ def yield_cpu_to_ui(niceness: int | None = None) -> None:
     values (Linux). The torch threads it starts later inherit it, so a key press wins a core
     at once while training still gets every cycle the UI leaves; nothing changes when idle."""
     niceness = TRAINING_NICENESS if niceness is None else niceness
-    if niceness <= 0 or not hasattr(os, "setpriority"):
-        return
+    if niceness <= 0 or not sys.platform.startswith("linux"):
+        return  # elsewhere a thread id given to setpriority would name a process
     try:
         thread = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread)
