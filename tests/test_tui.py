@@ -13,8 +13,8 @@ from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import DEFAULT_LENGTH, GenerationConsole
 
 from conftest import FAQ
-from tui_helpers import (app_for, press, settle, small_config, start_training,
-                         trained_checkpoint, wait_for)
+from tui_helpers import (app_for, press, record_notifications, settle, small_config,
+                         start_training, trained_checkpoint, wait_for)
 
 
 def rendered(widget) -> str:
@@ -504,3 +504,20 @@ async def test_the_chart_is_drawn_in_the_background_as_points_arrive(tmp_path):
         await wait_for(pilot, lambda: not chart._drawing, timeout=10, what="the late drawing")
         await pilot.pause(0.3)
         assert picture() == newest and not any("400" in line for line in newest)
+
+
+async def test_an_empty_prime_or_one_of_unseen_characters_still_generates(tmp_path):
+    checkpoint, _, _ = trained_checkpoint(tmp_path)
+    app = app_for(tmp_path, checkpoint=str(checkpoint))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        seen = record_notifications(app)
+        app.query_one("#length", Input).value = "30"
+        for prime in ("", "\u20ac\u00e9"):
+            app.generate(prime)
+            await wait_for(pilot, lambda: not app.streaming, what="the stream")
+            assert len(app.console_pane.output_text()) == len(prime) + 30
+        warnings = [message for severity, message in seen if severity == "warning"]
+        assert warnings == ["the model never saw '\u20ac' '\u00e9'; those characters of the "
+                            "prime are skipped"]
