@@ -12,6 +12,8 @@ from pathlib import Path
 import chartui  # noqa: F401 - first, as the `chartui` command does: it sets NumPy's threads
 import torch
 
+from chartui.precision import capability_summary
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_CORPUS = REPO.parent / "shared" / "corpora" / "tinyshakespeare.txt"
 
@@ -29,7 +31,18 @@ def report(name: str, results: dict) -> None:
     print(json.dumps({
         "benchmark": name,
         "command": " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]),
-        "machine": {"cpus": os.cpu_count(), "torch": torch.__version__,
+        "machine": {"cpus": os.cpu_count(), "cpu": cpu_model(), **capability_summary(),
                     "torch_threads": torch.get_num_threads(), "python": platform.python_version()},
         **results,
     }, indent=2))
+
+
+def cpu_model() -> str:
+    """The processor's name as the system reports it (Linux), else the platform's guess."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -1,6 +1,10 @@
-"""Generation speed at the lesson's size: chartui's sample_stream against the lesson's loop.
+"""Generation speed: chartui's sample_stream against the lesson's loop, and at larger sizes.
 
-Interleaved over several rounds in one run; medians reported.
+At the lesson's size (embedding 100, hidden 128, printable vocabulary) against the lesson's own
+sampling loop, interleaved over several rounds in one run; medians reported. Then
+`sample_stream` alone at each hidden size the planner can choose for the default run
+(embedding 64, a 65-character vocabulary as in tiny Shakespeare), where the target is at
+least 5,000 characters per second.
 
     python benchmarks/generation.py [--length 3000] [--rounds 5]
 """
@@ -23,14 +27,16 @@ from lesson import sampling_chars_per_second  # noqa: E402
 
 from chartui.config import SamplingSettings  # noqa: E402
 from chartui.model import CharLSTM, ModelConfig  # noqa: E402
+from chartui.planner import CANDIDATES  # noqa: E402
 from chartui.sampling import sample_stream  # noqa: E402
 from chartui.vocab import Vocabulary  # noqa: E402
 
 
-def chartui_chars_per_second(length: int) -> float:
+def chartui_chars_per_second(length: int, embedding: int = 100, hidden: int = 128,
+                             vocab: Vocabulary | None = None) -> float:
     torch.manual_seed(123)
-    model = CharLSTM(ModelConfig(100, 100, 128, 1)).eval()
-    vocab = Vocabulary.printable()
+    vocab = vocab or Vocabulary.printable()
+    model = CharLSTM(ModelConfig(len(vocab), embedding, hidden, 1)).eval()
     began = time.perf_counter()
     count = sum(1 for _ in sample_stream(model, vocab, "Th", length, SamplingSettings(0.8),
                                          seed=1))
@@ -47,11 +53,22 @@ def main() -> None:
         runs["lesson"].append(sampling_chars_per_second(args.length))
         runs["chartui"].append(chartui_chars_per_second(args.length))
     median = {k: statistics.median(v) for k, v in runs.items()}
-    report("generation speed at the lesson's size", {
-        "chars_per_s": {k: round(v) for k, v in median.items()},
-        "all_rounds": {k: [round(x) for x in v] for k, v in runs.items()},
-        "chartui_vs_lesson": round(median["chartui"] / median["lesson"], 2),
-        "target": ">= 1.5",
+    shakespeare_like = Vocabulary.from_text("\n !$&',-.3:;?" + "".join(
+        chr(c) for c in range(ord("A"), ord("Z") + 1)) + "".join(
+        chr(c) for c in range(ord("a"), ord("z") + 1)))
+    larger = {}
+    for hidden in sorted({h for h, _ in CANDIDATES}):
+        rounds = [chartui_chars_per_second(args.length, 64, hidden, shakespeare_like)
+                  for _ in range(3)]
+        larger[f"hidden {hidden}"] = round(statistics.median(rounds))
+    report("generation speed", {
+        "lesson_size": {
+            "chars_per_s": {k: round(v) for k, v in median.items()},
+            "all_rounds": {k: [round(x) for x in v] for k, v in runs.items()},
+            "chartui_vs_lesson": round(median["chartui"] / median["lesson"], 2),
+            "target": ">= 1.5"},
+        "default_sizes_chars_per_s": larger,
+        "default_sizes_target": ">= 5000",
     })
 
 

@@ -1,12 +1,17 @@
-"""Training throughput at the lesson's model size (embedding 100, hidden 128, 1 layer, 100 chars).
+"""Training throughput: chartui against the lesson and nn.LSTM, and float32 against bf16.
 
-Compares, in one run and interleaved over several rounds (medians reported):
+At the lesson's model size (embedding 100, hidden 128, 1 layer, 100 chars), compares, in one
+run and interleaved over several rounds (medians reported):
   lesson   - the lesson's own loop (batch 1, 200-char portion, per-step LSTMCell loop);
-  chartui  - chartui's default training path (Trainer.train_step: default batch, window and
-             batching, the fused kernel over the LSTMCell's weights, Adam, clipping);
+  chartui  - chartui's training path in float32 (Trainer.train_step: batch 32, windows of 50,
+             stream batching, the fused kernel over the LSTMCell's weights, Adam, clipping);
   nn_lstm  - PyTorch's fused nn.LSTM model of the same size and batch, trained the same way.
 
-    python benchmarks/throughput.py [--seconds 4] [--rounds 3]
+Then chartui's own step in fp32 and in bf16 (autocast) at the shapes the planner chooses from,
+interleaved, with the ratio per shape; the CPU's capability and bf16 flags are printed with
+the results.
+
+    python benchmarks/throughput.py [--seconds 4] [--rounds 3] [--precision-seconds 2]
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from lesson import training_chars_per_second  # noqa: E402
 
 from chartui.config import preset  # noqa: E402
 from chartui.corpus import corpus_from_text  # noqa: E402
+from chartui.planner import CANDIDATES  # noqa: E402
+from chartui.precision import cpu_bf16_flags  # noqa: E402
 from chartui.trainer import Trainer  # noqa: E402
 
 
@@ -86,12 +93,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4.0, help="per measurement")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--precision-seconds", type=float, default=2.0,
+                        help="per measurement in the fp32/bf16 comparison")
     args = parser.parse_args()
     text, source = benchmark_text()
     corpus = corpus_from_text(text, "bench", vocabulary="printable")
     printable_text = corpus.text()
     config = preset("default").override(embedding_dim=100, hidden_size=128, num_layers=1,
-                                        vocabulary="printable", iterations=10**9)
+                                        batch_size=32, dropout=0.0, vocabulary="printable",
+                                        iterations=10**9, precision="fp32")
     with tempfile.TemporaryDirectory() as folder:
         trainer = Trainer(corpus, config, device="cpu", checkpoint_dir=folder)
         runs = {"lesson": [], "chartui": [], "nn_lstm": []}
@@ -110,7 +120,32 @@ def main() -> None:
         "chartui_vs_lesson": round(median["chartui"] / median["lesson"], 2),
         "chartui_vs_nn_lstm": round(median["chartui"] / median["nn_lstm"], 3),
         "targets": {"chartui_vs_lesson": ">= 40", "chartui_vs_nn_lstm": ">= 0.8"},
+        "precision": precision_comparison(text, args.precision_seconds, args.rounds),
     })
+
+
+def precision_comparison(text: str, seconds: float, rounds: int) -> dict:
+    """chartui's training step in fp32 and bf16 at each planner shape, interleaved."""
+    corpus = corpus_from_text(text, "bench")
+    if not cpu_bf16_flags():
+        return {"skipped": "this CPU reports no bf16 instructions (AVX512_BF16 or AMX)"}
+    shapes = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for hidden, batch in CANDIDATES[:3]:
+            trainers = {
+                name: Trainer(corpus, preset("default").override(
+                    hidden_size=hidden, batch_size=batch, dropout=0.0, iterations=10**9,
+                    precision=name), device="cpu", checkpoint_dir=folder)
+                for name in ("fp32", "bf16")}
+            runs = {name: [] for name in trainers}
+            for _ in range(rounds):
+                for name, trainer in trainers.items():
+                    runs[name].append(chartui_chars_per_second(trainer, seconds))
+            median = {k: statistics.median(v) for k, v in runs.items()}
+            shapes[f"hidden {hidden} x batch {batch}"] = {
+                "chars_per_s": {k: round(v) for k, v in median.items()},
+                "bf16_vs_fp32": round(median["bf16"] / median["fp32"], 2)}
+    return shapes
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
     wall time, evaluations off), in one run;
   - chart redraw time with 100,000 steps of history: all of it, and the UI thread's part.
 
+The model is the app's default run as the planner sizes it here at the start (its shape and
+precision are then fixed, so the app and the headless runs train the same model).
+
     python benchmarks/ui.py [--seconds 20] [--presses 60]
 """
 
@@ -29,18 +32,24 @@ from _common import benchmark_text, report  # noqa: E402
 from textual import events  # noqa: E402
 from textual._compositor import CompositorUpdate  # noqa: E402
 
-from chartui.config import preset  # noqa: E402
+from chartui.config import TrainConfig, preset  # noqa: E402
 from chartui.corpus import corpus_from_text  # noqa: E402
 from chartui.trainer import Trainer  # noqa: E402
 from chartui.tui import app as app_module  # noqa: E402
 from chartui.tui.app import make_app  # noqa: E402
 
-CONFIG = dict(iterations=10**9, eval_every=10**9, sample_every=0)
 
 
-def headless_steps_per_second(corpus, seconds: float, folder: str) -> float:
-    trainer = Trainer(corpus, preset("default").override(**CONFIG), device="cpu",
-                      checkpoint_dir=folder)
+def default_run_config(corpus, folder: str) -> TrainConfig:
+    """The app's default run as planned on this machine, with periodic evaluations off."""
+    planned = Trainer(corpus, preset("default"), device="cpu", checkpoint_dir=folder)
+    return planned.config.override(iterations=10**9, eval_every=10**9, sample_every=0,
+                                   precision=planned.precision.name)
+
+
+def headless_steps_per_second(corpus, config: TrainConfig, seconds: float, folder: str
+                              ) -> float:
+    trainer = Trainer(corpus, config, device="cpu", checkpoint_dir=folder)
     thread = threading.Thread(target=trainer.run)
     thread.start()
     time.sleep(2)  # past start-up
@@ -84,8 +93,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def in_app(corpus, seconds: float, presses: int, folder: str) -> dict:
-    app = make_app(corpus=corpus, config=preset("default").override(**CONFIG),
+async def in_app(corpus, config: TrainConfig, seconds: float, presses: int, folder: str
+                 ) -> dict:
+    app = make_app(corpus=corpus, config=config,
                    checkpoint_dir=folder, device="cpu", load_user_keymap=False)
     async with app.run_test(size=(120, 40)):
         await app.workers.wait_for_complete()
@@ -210,16 +220,19 @@ def main() -> None:
     text, source = benchmark_text()
     corpus = corpus_from_text(text, "bench")
     with tempfile.TemporaryDirectory() as folder:
+        config = default_run_config(corpus, folder)
         # headless before and after the app, so a machine that speeds up or slows down during
         # the run does not favour either side
-        before = headless_steps_per_second(corpus, args.seconds / 2, folder)
-        ui = asyncio.run(in_app(corpus, args.seconds, args.presses, folder))
-        after = headless_steps_per_second(corpus, args.seconds / 2, folder)
+        before = headless_steps_per_second(corpus, config, args.seconds / 2, folder)
+        ui = asyncio.run(in_app(corpus, config, args.seconds, args.presses, folder))
+        after = headless_steps_per_second(corpus, config, args.seconds / 2, folder)
     headless = (before + after) / 2
     app_rate = ui.pop("app_steps_per_s")
     report("UI responsiveness while training", {
         "corpus": source,
         "training_niceness": args.niceness,
+        "model": {"hidden_size": config.hidden_size, "batch_size": config.batch_size,
+                  "precision": config.precision},
         "headless_steps_per_s": round(headless, 2),
         "headless_before_after": [round(before, 2), round(after, 2)],
         "app_steps_per_s": round(app_rate, 2),

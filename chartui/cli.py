@@ -6,7 +6,6 @@ Every problem a user can fix ends as one line on stderr and a non-zero exit stat
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import shlex
@@ -89,10 +88,15 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     train.add_argument("--preset", default=None,
                        help="default (fast on a CPU), lesson (the LSTMCell lesson) or anna "
                             "(the Anna Karenina tutorial); options below override it")
-    train.add_argument("--iterations", type=_positive_int, help="training steps to run")
+    train.add_argument("--iterations", type=_positive_int,
+                       help="training steps to run (without --max-time, steps alone decide)")
     train.add_argument("--max-time", type=_number, metavar="SECONDS",
-                       help="stop after this many seconds; the learning-rate schedule is "
-                            "planned for this time (without --iterations, time alone decides)")
+                       help="stop after this many seconds (default preset: 300); the "
+                            "learning-rate schedule, and the model when --hidden, "
+                            "--batch-size or --dropout are left out, are planned for this "
+                            "time (without --iterations, time alone decides)")
+    train.add_argument("--precision", help="auto (bf16 where this machine has it and it is "
+                                           "faster, else fp32; default), fp32 or bf16")
     train.add_argument("--batch-size", type=_positive_int)
     train.add_argument("--seq-len", type=_positive_int, help="characters per training window")
     train.add_argument("--batching", help="stream (continuous streams, state carried; default) "
@@ -112,7 +116,9 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     train.add_argument("--min-lr-ratio", type=_number,
                        help="where the cosine schedule ends, as a share of --lr (default 0.1)")
     train.add_argument("--eval-chars", type=_positive_int, dest="eval_max_chars",
-                       help="most validation characters scored per evaluation")
+                       help="most validation characters scored by the final evaluation")
+    train.add_argument("--eval-sample-chars", type=_positive_int, dest="eval_sample_chars",
+                       help="validation characters scored by each periodic evaluation")
     train.add_argument("--prime", dest="sample_prime", help="prime for periodic samples")
     train.add_argument("--sample-length", type=_positive_int)
     train.add_argument("--sample-temperature", type=_number)
@@ -168,7 +174,7 @@ TRAIN_OPTIONS = ("iterations", "max_time", "batch_size", "seq_len", "batching", 
                  "hidden_size", "num_layers", "dropout", "lr", "schedule", "warmup_steps", "clip",
                  "min_lr_ratio", "val_fraction", "eval_every", "eval_max_chars", "sample_every",
                  "sample_prime", "sample_length", "sample_temperature", "sample_top_k", "seed",
-                 "vocabulary", "engine")
+                 "vocabulary", "engine", "precision", "eval_sample_chars")
 
 
 def train_config_from_args(args: argparse.Namespace, resume_payload: dict | None):
@@ -185,8 +191,6 @@ def train_config_from_args(args: argparse.Namespace, resume_payload: dict | None
         config = resume_config(resume_payload, overrides)
     else:
         config = preset(args.preset or "default").override(**overrides)
-    if args.max_time is not None and args.iterations is None:
-        config = dataclasses.replace(config, iterations=None)  # the time budget alone decides
     config.validate()
     return config
 
@@ -239,7 +243,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from chartui.trainer import Trainer
 
     trainer = Trainer(corpus, config, device=args.device, checkpoint_dir=args.checkpoint_dir,
-                      resume=args.resume, resume_payload=payload)
+                      resume=args.resume, resume_payload=payload, started_at=STARTED_AT)
     if args.json:
         def show(p):
             if p.event != "done":  # the done line below has its own, documented shape
@@ -247,8 +251,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         show = ProgressPrinter()
         print(f"corpus {corpus.name}: {len(corpus):,} characters, {len(corpus.vocab)} distinct; "
-              f"model {trainer.model.num_parameters():,} parameters on {trainer.device}; "
-              f"preset {config.preset}")
+              f"model {trainer.model.num_parameters():,} parameters on {trainer.device} "
+              f"({trainer.precision.name}); preset {config.preset}")
 
     def listener(p):
         show(p)
@@ -266,7 +270,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        done = trainer.run(listener, started_at=STARTED_AT)
+        done = trainer.run(listener)
     except (RuntimeError, MemoryError) as exc:
         if not _is_out_of_memory(exc):
             raise
@@ -280,7 +284,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(json.dumps({"event": "done", "step": done.step, "train_loss": done.train_loss,
                           "val_loss": done.val_loss, "chars_per_s": done.chars_per_s,
                           "elapsed_s": done.elapsed_s, "checkpoint": done.checkpoint,
-                          "state": done.state, "message": done.message}), flush=True)
+                          "state": done.state, "message": done.message,
+                          "precision": done.precision}), flush=True)
     elif done.checkpoint and not trainer.final_save_error:
         print(f"{done.state.replace('_', ' ')} at step {done.step}; checkpoint: {done.checkpoint}")
     if done.state == "diverged":

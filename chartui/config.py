@@ -1,7 +1,9 @@
 """Training settings and the presets.
 
 `lesson` is the LSTMCell lesson, `anna` the Anna Karenina char-LSTM tutorial, and `default`
-a setting that learns fast on a 2-core CPU. Any field can be overridden.
+a setting that learns fast on a 2-core CPU: a five-minute run whose model (hidden size, batch
+size, dropout: the fields left empty) is sized for its time budget when it starts
+(`chartui.planner`). Any field can be overridden.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ class TrainConfig:
     preset: str = "default"
     # model
     embedding_dim: int = 64
-    hidden_size: int = 256
+    hidden_size: int | None = None      # None: sized for the time budget (chartui.planner)
     num_layers: int = 1
-    dropout: float = 0.0
+    dropout: float | None = None        # None: chosen for the time budget
     vocabulary: str = "corpus"          # "corpus" (its own characters) or "printable"
     # optimisation
-    batch_size: int = 32
+    batch_size: int | None = None       # None: chosen for the time budget
     seq_len: int = 50
     batching: str = "stream"            # "stream" (state carried) or "random" windows
     lr: float = 1e-2
@@ -40,14 +42,16 @@ class TrainConfig:
     warmup_steps: int = 50
     min_lr_ratio: float = 0.1
     clip: float = 5.0                   # gradient-norm clipping; 0 turns it off
-    iterations: int | None = 6000       # None: until --max-time runs out
-    max_time: float | None = None       # seconds; plans the schedule when given
+    iterations: int | None = None       # None: until --max-time runs out
+    max_time: float | None = 300.0      # seconds; plans the schedule (and the model) when given
     engine: str = "fast"                # "fast" (fused kernel) or "cell" (per-step loop)
+    precision: str = "auto"             # "auto", "fp32" or "bf16" (chartui.precision)
     seed: int = 1234
     # evaluation, samples
     val_fraction: float = 0.1
     eval_every: int = 400
-    eval_max_chars: int = 131_072
+    eval_max_chars: int = 131_072       # the final evaluation scores up to this many
+    eval_sample_chars: int = 16_384     # each periodic one, a subset spread over the text
     sample_every: int = 400
     sample_prime: str = "Th"
     sample_length: int = 200
@@ -63,11 +67,20 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
     def override(self, **changes) -> "TrainConfig":
-        """A copy with the given fields changed (None values are ignored)."""
+        """A copy with the given fields changed (None values are ignored).
+
+        A run ends after its iterations or its time budget: giving one of them alone means
+        that one decides, so the other one of the preset is dropped.
+        """
         unknown = set(changes) - {f.name for f in fields(self)}
         if unknown:
             raise ChartuiError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "iterations" in changes and "max_time" not in changes:
+            changes["max_time"] = None
+        elif "max_time" in changes and "iterations" not in changes:
+            changes["iterations"] = None
+        return replace(self, **changes)
 
     def validate(self) -> None:
         """Refuse silly values with one clear sentence."""
@@ -88,10 +101,13 @@ class TrainConfig:
                 bad(name, value, f"use a number {side} up to {high:g}")
 
         whole("embedding_dim", 1, 4096)
-        whole("hidden_size", 1, 8192)
+        if self.hidden_size is not None:
+            whole("hidden_size", 1, 8192)
         whole("num_layers", 1, 16)
-        real("dropout", 0.0, 0.95)
-        whole("batch_size", 1, 65_536)
+        if self.dropout is not None:
+            real("dropout", 0.0, 0.95)
+        if self.batch_size is not None:
+            whole("batch_size", 1, 65_536)
         whole("seq_len", 1, 100_000)
         real("lr", 0.0, 10.0, low_open=True)
         whole("warmup_steps", 0, 10_000_000)
@@ -105,6 +121,7 @@ class TrainConfig:
         real("val_fraction", 0.0, 0.5)
         whole("eval_every", 1, 1_000_000_000)
         whole("eval_max_chars", 1, 1_000_000_000)
+        whole("eval_sample_chars", 1, 1_000_000_000)
         whole("sample_every", 0, 1_000_000_000)
         whole("sample_length", 1, 100_000)
         real("sample_temperature", 0.0, 10.0)
@@ -116,6 +133,8 @@ class TrainConfig:
             bad("batching", self.batching, f"use one of: {', '.join(BATCHING)}")
         if self.engine not in ("fast", "cell"):
             bad("engine", self.engine, "use fast or cell")
+        if self.precision not in PRECISIONS:
+            bad("precision", self.precision, f"use one of: {', '.join(PRECISIONS)}")
         if self.vocabulary not in ("corpus", "printable"):
             bad("vocabulary", self.vocabulary, "use corpus or printable")
         if self.iterations is None and self.max_time is None:
@@ -124,6 +143,7 @@ class TrainConfig:
 
 
 SCHEDULES = ("cosine", "constant")
+PRECISIONS = ("auto", "fp32", "bf16")
 BATCHING = ("stream", "random")
 
 PRESETS: dict[str, TrainConfig] = {
@@ -131,13 +151,13 @@ PRESETS: dict[str, TrainConfig] = {
     "lesson": TrainConfig(
         preset="lesson", embedding_dim=100, hidden_size=128, num_layers=1, dropout=0.0,
         vocabulary="printable", batch_size=1, seq_len=200, batching="random", lr=0.005,
-        schedule="constant",
-        warmup_steps=0, clip=0.0, iterations=5000, seed=123, eval_every=200,
+        schedule="constant", precision="fp32",
+        warmup_steps=0, clip=0.0, iterations=5000, max_time=None, seed=123, eval_every=200,
         sample_every=200, sample_prime="Th", sample_length=200, sample_temperature=0.8),
     "anna": TrainConfig(
         preset="anna", embedding_dim=128, hidden_size=512, num_layers=2, dropout=0.5,
         batch_size=128, seq_len=100, lr=0.001, schedule="constant", warmup_steps=0, clip=5.0,
-        iterations=2000, eval_every=100, sample_every=200, sample_prime="Anna",
+        iterations=2000, max_time=None, eval_every=100, sample_every=200, sample_prime="Anna",
         sample_length=200, sample_temperature=1.0, sample_top_k=5),
 }
 
@@ -204,8 +224,11 @@ def check_length(value: int) -> None:
                            "characters")
 
 
-def parameter_count(config: TrainConfig, vocab_size: int) -> int:
-    """How many weights the CharLSTM for `config` has (without building it)."""
+def parameter_count(config: TrainConfig, vocab_size: int) -> int | None:
+    """How many weights the CharLSTM for `config` has (without building it); None while its
+    hidden size is still to be chosen for the time budget."""
+    if config.hidden_size is None:
+        return None
     e, h, v = config.embedding_dim, config.hidden_size, vocab_size
     lstm = sum(4 * h * ((e if i == 0 else h) + h) + 8 * h for i in range(config.num_layers))
     return v * e + lstm + h * v + v

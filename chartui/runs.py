@@ -55,6 +55,7 @@ class RunRecord:
     resumed_from: str | None = None
     message: str | None = None  # how it ended, when that needs words (diverged, failed)
     updated_at: str = ""
+    precision: str | None = None  # fp32 or bf16 (None in logs from before precisions)
 
     @property
     def corpus_name(self) -> str:
@@ -96,7 +97,8 @@ class RunRecord:
             best_checkpoint=optional(str, data.get("best_checkpoint")),
             resumed_from=optional(str, data.get("resumed_from")),
             message=optional(str, data.get("message")),
-            updated_at=str(data.get("updated_at", "")))
+            updated_at=str(data.get("updated_at", "")),
+            precision=optional(str, data.get("precision")))
 
 
 def _finite(value):
@@ -164,7 +166,8 @@ class RunLog:
             corpus={"name": corpus.name, "source": corpus.source,
                     "fingerprint": corpus.fingerprint},
             config=trainer.config.to_dict(), parameters=trainer.model.num_parameters(),
-            device=str(trainer.device), step=trainer.step, resumed_from=trainer.resumed_from)
+            device=str(trainer.device), step=trainer.step, resumed_from=trainer.resumed_from,
+            precision=trainer.precision.name)
         self._written_at = -math.inf
         self._start: tuple[int, float] | None = None  # step and elapsed time at the start
 

@@ -28,6 +28,8 @@ from chartui.config import TrainConfig, learning_rate, parameter_count
 from chartui.corpus import Corpus
 from chartui.errors import ChartuiError
 from chartui.model import CharLSTM, ModelConfig, resolve_device
+from chartui.planner import UNPLANNED, plan_for_budget
+from chartui.precision import Precision, choose_precision, time_step, trial_step
 from chartui.runs import RunLog
 from chartui.sampling import sample_text
 from chartui.vocab import Vocabulary
@@ -35,6 +37,7 @@ from chartui.vocab import Vocabulary
 LN2 = math.log(2)
 MAX_PARAMETERS = 200_000_000
 PUBLISH_SECONDS = 0.25  # how stale a snapshot taken while a step runs may be
+STEP_OVERHEAD = 1.15  # a whole training step against a trial's forward and backward pass
 DIVERGENCE_FACTOR = 3.0  # char-rnn's rule: stop when the loss exceeds 3x the first loss
 
 
@@ -61,6 +64,7 @@ class Progress:
     checkpoint: str | None = None
     best_val_loss: float | None = None
     message: str | None = None
+    precision: str | None = None  # the precision the steps run in: fp32 or bf16
 
     @property
     def val_bpc(self) -> float | None:
@@ -104,23 +108,35 @@ class Trainer:
 
     def __init__(self, corpus: Corpus, config: TrainConfig, device: str = "auto",
                  checkpoint_dir: str | Path = "checkpoints", resume: str | Path | None = None,
-                 resume_payload: dict | None = None):
+                 resume_payload: dict | None = None, started_at: float | None = None):
         """`resume` names a checkpoint to continue from (its model, optimiser, step, history
-        and random state); build `config` for it with `resume_config`."""
+        and random state); build `config` for it with `resume_config`.
+
+        `started_at` (a `time.perf_counter()` reading) is when the time budget began, e.g.
+        when the program started, so that `max_time` covers start-up too (default: now).
+        Setting up chooses the precision and, with a time budget, sizes the model for it
+        (the empty fields of `config`); `plan_note` and `precision` say what was chosen.
+        """
+        self.started_at = time.perf_counter() if started_at is None else started_at
         payload = resume_payload
         if resume is not None and payload is None:
             payload = load_checkpoint(resume)
         config.validate()
-        self.config = config
         self.corpus = corpus
         self.device = resolve_device(device)
         self.checkpoint_dir = Path(checkpoint_dir)
         self.train_data, self.val_data = corpus.split(config.val_fraction)
-        self._check_sizes()
         if config.vocabulary == "printable" and corpus.vocab != Vocabulary.printable():
             raise ChartuiError("these settings use the printable vocabulary but the corpus was "
                                "loaded with its own characters; load it again with "
                                "--vocabulary printable")
+        self._trial_seconds: dict[tuple[int, int], float] = {}  # a step's time, by shape
+        self.precision = self._choose_precision(config)
+        plan = plan_for_budget(config, len(self.train_data), len(corpus.vocab),
+                               self._seconds_left(config), self._measured_speed(config))
+        self.config = config = plan.config
+        self.plan_note = plan.summary
+        self._check_sizes()
         size = parameter_count(config, len(corpus.vocab))
         if size > MAX_PARAMETERS:
             raise ChartuiError(f"a model of {size:,} parameters is too large for chartui (at most "
@@ -169,9 +185,50 @@ class Trainer:
         self._run_start_step = self.step
         self._saved_step: int | None = None
         self._eval_seconds = self._save_seconds = self._step_seconds = 0.0
+        self._steps_seconds, self._steps_timed = 0.0, 0  # this run's training steps, in all
+        self._eval_chars = 0
+        self._full_eval_step: int | None = None  # when the whole held-out text was last scored
         self._elapsed_this_run = 0.0
 
     # --- set-up --------------------------------------------------------------------------------
+
+    def _trial_model(self, config: TrainConfig, hidden: int) -> CharLSTM:
+        return CharLSTM(ModelConfig(len(self.corpus.vocab), config.embedding_dim, hidden,
+                                    config.num_layers, 0.0))
+
+    def _choose_precision(self, config: TrainConfig) -> Precision:
+        """fp32 or bf16, from the setting, the hardware and a trial of this run's step shape
+        (the planner's narrowest shape when the model is still to be sized)."""
+        if config.precision == "fp32":
+            return choose_precision("fp32", self.device)[0]
+        hidden = config.hidden_size or UNPLANNED["hidden_size"]
+        batch = min(config.batch_size or UNPLANNED["batch_size"],
+                    max(1, len(self.train_data) - config.seq_len))
+        with torch.random.fork_rng(devices=[]):  # building the trial model draws weights
+            model = self._trial_model(config, hidden)
+        step = trial_step(model, batch, config.seq_len, config.engine, self.device)
+        chosen, timings = choose_precision(config.precision, self.device, step)
+        if chosen.name in timings:  # the planner need not time this shape again
+            self._trial_seconds[(hidden, batch)] = timings[chosen.name]
+        return chosen
+
+    def _seconds_left(self, config: TrainConfig) -> float:
+        if config.max_time is None:
+            return math.inf
+        return config.max_time - (time.perf_counter() - self.started_at)
+
+    def _measured_speed(self, config: TrainConfig):
+        """Training chars/s of a shape at this run's precision, from a short trial."""
+        def speed(hidden: int, batch: int) -> float:
+            seconds = self._trial_seconds.get((hidden, batch))
+            if seconds is None:
+                with torch.random.fork_rng(devices=[]):
+                    model = self._trial_model(config, hidden)
+                step = trial_step(model, batch, config.seq_len, config.engine, self.device)
+                seconds = time_step(step, self.precision, self.device)
+            # the optimiser, clipping and batching add about a sixth to the trial's step
+            return batch * config.seq_len / (seconds * STEP_OVERHEAD)
+        return speed
 
     def _check_sizes(self) -> None:
         need = self.config.seq_len + 1
@@ -285,10 +342,11 @@ class Trainer:
         state = self.carried_state if self.config.batching == "stream" else None
         if state is not None and state[0].shape[1] != x.shape[0]:
             state = None  # the batch size changed (a resumed run): start the streams afresh
-        logits, state = self.model(x, state, engine=self.config.engine)
-        if self.config.batching == "stream":
-            self.carried_state = (state[0].detach(), state[1].detach())
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        with self.precision.autocast(self.device):
+            logits, state = self.model(x, state, engine=self.config.engine)
+        if self.config.batching == "stream":  # carried (and saved) in float32
+            self.carried_state = (state[0].detach().float(), state[1].detach().float())
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.clip > 0:
@@ -297,20 +355,25 @@ class Trainer:
         return loss.item()
 
     @torch.no_grad()
-    def evaluate(self) -> float | None:
-        """Mean loss (nats/char) on the held-out text, in eval mode; None without a split.
+    def evaluate(self, max_chars: int | None = None) -> float | None:
+        """Mean loss (nats/char) on the held-out text, in eval mode and float32; None without
+        a split.
 
-        The held-out text (at most `eval_max_chars` of it) is read as up to 32 continuous
-        streams with the state carried along, so every character but the first of each stream
-        is predicted with its full context, as a reader of the text would.
+        The held-out text is read as up to 32 continuous streams with the state carried along,
+        so every character but the first of each stream is predicted with its full context, as
+        a reader of the text would. The streams start at evenly spaced places; with
+        `max_chars` (default `eval_max_chars`) less than the text, each reads only its share
+        of `max_chars` from its start, so a subset still samples the whole text.
         """
-        data = self.val_data[: self.config.eval_max_chars + 1]
-        if len(data) < 2:
+        data = self.val_data
+        budget = min(len(data) - 1, max_chars or self.config.eval_max_chars)
+        if budget < 1:
             return None
         window = self.config.seq_len
-        rows = max(1, min(32, (len(data) - 1) // (8 * window)))
-        length = (len(data) - 1) // rows
-        streams = np.stack([data[r * length: r * length + length + 1] for r in range(rows)])
+        rows = max(1, min(32, budget // (8 * window)))
+        spacing = (len(data) - 1) // rows
+        length = min(spacing, budget // rows)
+        streams = np.stack([data[r * spacing: r * spacing + length + 1] for r in range(rows)])
         streams = torch.from_numpy(streams.astype(np.int64)).to(self.device)
         self.model.eval()
         total, state = 0.0, None
@@ -329,14 +392,12 @@ class Trainer:
                            c.sample_temperature, top_k, seed=c.seed + self.step)
 
     def run(self, listener: Listener | None = None, report_interval: float = 0.25,
-            should_stop: Callable[[], bool] | None = None,
-            started_at: float | None = None) -> Progress:
+            should_stop: Callable[[], bool] | None = None) -> Progress:
         """Train; returns the final ("done") Progress, which is also sent to the listener.
 
-        `should_stop` is asked before every step (e.g. a worker's cancellation flag).
-        `started_at` (a `time.perf_counter()` reading) is when the time budget began, e.g.
-        when the program started, so that `max_time` covers start-up too; the run stops early
-        enough to leave time for its final evaluation and checkpoint. The run keeps a run log
+        `should_stop` is asked before every step (e.g. a worker's cancellation flag). With a
+        time budget (which began at the trainer's `started_at`) the run stops early enough to
+        leave time for its final evaluation and checkpoint. The run keeps a run log
         (`chartui.runs`) in the checkpoint folder.
 
         The objects alive when it starts (torch's modules, the model, the corpus) are moved
@@ -349,31 +410,28 @@ class Trainer:
         gc.freeze()
         run_log = RunLog(self)
         try:
-            return self._train(run_log.listener(listener), report_interval, should_stop,
-                               started_at)
+            return self._train(run_log.listener(listener), report_interval, should_stop)
         except BaseException as exc:
             run_log.fail(exc)
             raise
 
     def _train(self, emit: Listener, report_interval: float,
-               should_stop: Callable[[], bool] | None, started_at: float | None) -> Progress:
+               should_stop: Callable[[], bool] | None) -> Progress:
         c = self.config
         self.state = "training"
-        start = started_at if started_at is not None else time.perf_counter()
+        start = self.started_at
         self._run_start_step = self.step
         first_loss = self.history.train[0] if self.history.train else None
         published_at = 0.0
         last_emit, pending, chars_since, train_time, last_speed = start, [], 0, 0.0, 0.0
         lr = learning_rate(c, self.step, 0.0)
         self._eval_seconds = self._save_seconds = self._step_seconds = 0.0
+        self._steps_seconds, self._steps_timed = 0.0, 0
+        self._eval_chars = 0
         self._elapsed_this_run = 0.0
         ending = "finished"
         message = None
-        resumed = None
-        if self.resumed_from:
-            resumed = f"resumed from {self.resumed_from}" + (
-                f"; note: {self.resume_note}" if self.resume_note else "")
-        emit(self._progress("start", start, None, None, lr, 0.0, message=resumed))
+        emit(self._progress("start", start, None, None, lr, 0.0, message=self.start_message()))
         while True:
             elapsed = time.perf_counter() - start
             self._elapsed_this_run = elapsed
@@ -383,7 +441,8 @@ class Trainer:
             if c.iterations is not None and self.step >= c.iterations:
                 break
             # time kept back for the final evaluation and checkpoint, with a margin
-            reserve = 1.5 * (self._eval_seconds + self._save_seconds) + self._step_seconds + 0.5
+            reserve = (1.5 * (self._final_eval_seconds() + self._save_seconds)
+                       + self._step_seconds + 0.5)
             if c.max_time is not None and elapsed + reserve >= c.max_time:
                 ending = "time_limit"
                 break
@@ -417,6 +476,8 @@ class Trainer:
                     self._published, published_at = copy.deepcopy(self.model), time.perf_counter()
             self._step_seconds = time.perf_counter() - step_start
             train_time += self._step_seconds
+            self._steps_seconds += self._step_seconds
+            self._steps_timed += 1
             if first_loss is None:
                 first_loss = loss
             if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * first_loss:
@@ -428,15 +489,18 @@ class Trainer:
             chars_since += c.batch_size * c.seq_len
 
             val_loss = sample = checkpoint = None
-            saving = self.step % c.eval_every == 0 or self._save_requested.is_set()
-            if self.step % c.eval_every == 0:
-                val_loss = self._record_eval()
+            # the last step's evaluation and checkpoint are the run's final ones, below
+            evaluating = (self.step % c.eval_every == 0
+                          and (c.iterations is None or self.step < c.iterations))
+            saving = evaluating or self._save_requested.is_set()
+            if evaluating:
+                val_loss = self._record_eval(c.eval_sample_chars)
             problem = self._unhealthy(val_loss, first_loss) if saving else None
             if problem:  # never save weights that went bad: the last good file stays the last
                 ending = "diverged"
                 message = self._divergence_message(problem)
                 break
-            if self.step % c.eval_every == 0:
+            if evaluating:
                 checkpoint = self._save_quietly(val_loss)
             if c.sample_every and self.step % c.sample_every == 0:
                 sample = self.draw_sample()
@@ -455,9 +519,10 @@ class Trainer:
         # the end: evaluate and save (unless the weights are no good), then report
         val_loss = self.history.val[-1][1] if self.history.val else None
         checkpoint = str(self.latest_checkpoint) if self.latest_checkpoint else None
-        already_saved = checkpoint is not None and self._saved_step == self.step
+        already_saved = (checkpoint is not None and self._saved_step == self.step
+                         and self._full_eval_step == self.step)
         if ending != "diverged" and self.history.train and not already_saved:
-            if not self.history.val or self.history.val[-1][0] != self.step:
+            if self._full_eval_step != self.step:
                 val_loss = self._record_eval()
             problem = self._unhealthy(val_loss, first_loss)
             if problem:
@@ -493,16 +558,48 @@ class Trainer:
         return Progress(event=event, step=self.step, total_steps=c.iterations,
                         train_loss=train_loss, val_loss=val_loss, lr=lr, chars_per_s=speed,
                         elapsed_s=self.elapsed_before + elapsed, eta_s=eta, state=self.state,
-                        best_val_loss=self.best_val_loss, **extra)
+                        best_val_loss=self.best_val_loss, precision=self.precision.name,
+                        **extra)
 
-    def _record_eval(self) -> float | None:
+    def start_message(self) -> str:
+        """The first progress line's words: the precision and why, the planned model, and
+        where a resumed run comes from."""
+        parts = [f"training in {self.precision.name} ({self.precision.reason})"]
+        if self.plan_note:
+            parts.append(self.plan_note)
+        if self.resumed_from:
+            parts.append(f"resumed from {self.resumed_from}")
+        if self.resume_note:
+            parts.append(f"note: {self.resume_note}")
+        return "; ".join(parts)
+
+    def _final_eval_seconds(self) -> float:
+        """About how long the final evaluation takes: from the last evaluation's pace, or
+        before any, from the training steps' average pace (a generous guess for a forward
+        pass; an average, so one slow step does not cut the run short)."""
+        chars = max(0, min(len(self.val_data) - 1, self.config.eval_max_chars))
+        if self._eval_chars:
+            return chars * self._eval_seconds / self._eval_chars
+        if not self._steps_timed:
+            return 0.0
+        step_chars = self.config.batch_size * self.config.seq_len
+        return chars * self._steps_seconds / (self._steps_timed * step_chars)
+
+    def _record_eval(self, max_chars: int | None = None) -> float | None:
+        """Evaluate (on a subset of `max_chars`, or the whole held-out text up to
+        `eval_max_chars`) and keep the result in the history."""
         began = time.perf_counter()
-        val_loss = self.evaluate()
+        val_loss = self.evaluate(max_chars)
         self._eval_seconds = time.perf_counter() - began
+        whole = max(0, min(len(self.val_data) - 1, self.config.eval_max_chars))
+        self._eval_chars = min(whole, max_chars or whole)
+        if self._eval_chars == whole:
+            self._full_eval_step = self.step
         if val_loss is not None and math.isfinite(val_loss):  # a bad value ends the run instead
+            if self.history.val and self.history.val[-1][0] == self.step:
+                self.history.val.pop()  # the whole text's figure replaces a subset's
             self.history.val.append((self.step, val_loss))
-            if self.best_val_loss is None or val_loss < self.best_val_loss:
-                self.best_val_loss = val_loss
+            self.best_val_loss = min(v for _, v in self.history.val)
         return val_loss
 
     def _unhealthy(self, val_loss: float | None, first_loss: float | None) -> str | None:
@@ -529,6 +626,7 @@ class Trainer:
         """Everything needed to sample from or resume this run, as plain values and tensors."""
         return {
             "model_config": self.model_config.to_dict(),
+            "precision": self.precision.name,
             "vocabulary": self.corpus.vocab.to_string(),
             "model_state": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
             "optimizer_state": self.optimizer.state_dict(),

@@ -33,6 +33,26 @@ def tiny_config(**changes):
     """A small, quick model for tests."""
     from chartui.config import preset
     values = dict(embedding_dim=16, hidden_size=48, batch_size=16, seq_len=32, iterations=60,
-                  eval_every=30, sample_every=0, warmup_steps=5, eval_max_chars=4096, seed=7)
+                  eval_every=30, sample_every=0, warmup_steps=5, eval_max_chars=4096, seed=7,
+                  precision="fp32")
     values.update(changes)
     return preset("default").override(**values)
+
+
+def bf16_runs_here() -> bool:
+    """Whether this CPU trains a small LSTM step under bf16 autocast (oneDNN refuses one
+    where the processor has no bf16 support, or when limited with ONEDNN_MAX_CPU_ISA)."""
+    import torch
+
+    from chartui.model import CharLSTM, ModelConfig
+    from chartui.precision import Precision, trial_step
+    step = trial_step(CharLSTM(ModelConfig(20, 8, 16)), 2, 4, "fast", torch.device("cpu"))
+    try:
+        with Precision("bf16", "").autocast(torch.device("cpu")):
+            step()
+    except RuntimeError:
+        return False
+    return True
+
+
+needs_bf16 = pytest.mark.skipif(not bf16_runs_here(), reason="this CPU cannot run bf16 LSTMs")

@@ -10,7 +10,7 @@ from chartui.corpus import corpus_from_text
 from chartui.errors import ChartuiError
 from chartui.trainer import Trainer, resume_config
 
-from conftest import tiny_config
+from conftest import needs_bf16, tiny_config
 
 
 def test_checkpoint_round_trips_exactly(faq, tmp_path):
@@ -27,9 +27,11 @@ def test_checkpoint_round_trips_exactly(faq, tmp_path):
     assert name.startswith("chartui-faq-step000010-val") and name.endswith(".pt")
 
 
-def test_resume_continues_exactly(faq, tmp_path):
-    """A run stopped half-way and resumed matches the same run done in one go."""
-    config = tiny_config(iterations=30, eval_every=10)
+@pytest.mark.parametrize("precision", ["fp32", pytest.param("bf16", marks=needs_bf16)])
+def test_resume_continues_exactly(faq, tmp_path, precision):
+    """A run stopped half-way and resumed matches the same run done in one go (in the same
+    precision: a bf16 run resumes in bf16 and gives the same numbers)."""
+    config = tiny_config(iterations=30, eval_every=10, precision=precision)
     straight = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path / "a")
     straight.run()
 
@@ -39,7 +41,7 @@ def test_resume_continues_exactly(faq, tmp_path):
     payload = load_checkpoint(done.checkpoint)
     second = Trainer(faq, resume_config(payload, {}), device="cpu",
                      checkpoint_dir=tmp_path / "b", resume=done.checkpoint)
-    assert second.step == 15
+    assert second.step == 15 and second.precision.name == precision
     second.run()
     assert second.step == 30
     assert second.history.train == straight.history.train

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from chartui.checkpoint import load_checkpoint
+from chartui.runs import list_runs
 from conftest import FAQ
 
 SMALL = ["--iterations", "40", "--eval-every", "20", "--sample-every", "20", "--hidden", "32",
@@ -49,6 +51,33 @@ def test_train_json_log(trained):
     for key in ("train_loss", "val_loss", "chars_per_s", "elapsed_s", "checkpoint"):
         assert done[key] is not None, key
     assert os.path.exists(done["checkpoint"])
+    # the precision auto chose, and why, is said in the first line, and recorded everywhere
+    precision = done["precision"]
+    assert precision in ("fp32", "bf16")
+    assert {e["precision"] for e in events} == {precision}
+    assert events[0]["message"].startswith(f"training in {precision} (")
+    assert load_checkpoint(done["checkpoint"])["precision"] == precision
+    (log,) = list_runs(os.path.dirname(done["checkpoint"]))[0]
+    assert log.precision == precision
+
+
+def test_a_time_budget_sizes_the_model_and_explicit_options_win(tmp_path):
+    planned = chartui("train", FAQ, "--max-time", "8", "--eval-every", "1000000", "--json",
+                      "--checkpoint-dir", tmp_path / "a", "--embedding", "16")
+    assert planned.returncode == 0, planned.stderr
+    start = json.loads(planned.stdout.splitlines()[0])
+    assert "model sized for 8 s: hidden" in start["message"]
+    config = load_checkpoint(json.loads(planned.stdout.splitlines()[-1])["checkpoint"]
+                             )["train_config"]
+    assert config["hidden_size"] and config["batch_size"] and config["dropout"] is not None
+    fixed = chartui("train", FAQ, "--max-time", "8", "--eval-every", "1000000", "--json",
+                    "--checkpoint-dir", tmp_path / "b", "--embedding", "16", "--hidden", "40",
+                    "--batch-size", "4", "--dropout", "0.1")
+    assert fixed.returncode == 0, fixed.stderr
+    assert "sized" not in json.loads(fixed.stdout.splitlines()[0])["message"]
+    config = load_checkpoint(json.loads(fixed.stdout.splitlines()[-1])["checkpoint"]
+                             )["train_config"]
+    assert (config["hidden_size"], config["batch_size"], config["dropout"]) == (40, 4, 0.1)
 
 
 def test_train_human_output(tmp_path):

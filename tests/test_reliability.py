@@ -43,7 +43,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SMALL = ["--iterations", "40", "--eval-every", "20", "--sample-every", "0", "--hidden", "32",
          "--embedding", "16", "--batch-size", "8", "--seq-len", "32", "--seed", "3",
-         "--eval-chars", "2048"]
+         "--eval-chars", "2048", "--precision", "fp32"]
 
 
 def command_env() -> dict[str, str]:

@@ -192,3 +192,30 @@ def test_a_run_keeps_the_collector_off_the_long_lived_objects(faq, tmp_path):
     trainer.run()
     assert gc.get_freeze_count() > 0
     assert dropped() is None  # garbage made before the run was collected, not kept for good
+
+
+
+def test_periodic_evaluations_score_a_spread_subset_and_the_last_one_all(faq, tmp_path):
+    config = tiny_config(iterations=40, eval_every=20, eval_sample_chars=1024,
+                         eval_max_chars=10**6)
+    trainer = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path)
+    scored = []  # characters read in eval mode, one entry per evaluation
+    real_forward, real_evaluate = trainer.model.forward, trainer.evaluate
+
+    def counting_forward(ids, state=None, engine="fast"):
+        if not trainer.model.training:
+            scored[-1] += ids.numel()
+        return real_forward(ids, state, engine)
+
+    def counting_evaluate(max_chars=None):
+        scored.append(0)
+        return real_evaluate(max_chars)
+
+    trainer.model.forward, trainer.evaluate = counting_forward, counting_evaluate
+    done = trainer.run()
+    held_out = len(trainer.val_data) - 1
+    assert [step for step, _ in trainer.history.val] == [20, 40]
+    assert len(scored) == 2 and scored[0] <= 1024 < held_out
+    assert scored[1] >= 0.95 * held_out  # the reported figure reads the whole held-out text
+    trainer.model.forward = real_forward
+    assert done.val_loss == pytest.approx(real_evaluate(), abs=1e-6)

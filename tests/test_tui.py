@@ -24,11 +24,14 @@ def rendered(widget) -> str:
 async def test_t_starts_training_and_the_chart_and_status_follow(tmp_path):
     app = app_for(tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
+        notes = record_notifications(app)
         await start_training(pilot, app)
         await wait_for(pilot, lambda: len(app.chart.train_points) >= 3 and app.chart.val_points,
                        what="chart points")
         assert "TRAINING" in rendered(app.status) and "step" in rendered(app.status)
         assert app.status.info.step > 0 and app.status.info.chars_per_s
+        assert "cpu fp32" in rendered(app.status)  # the device and the precision it trains in
+        assert ("information", "training in fp32 (as asked)") in notes
         await wait_for(pilot, lambda: "Sample at step" in str(app.query_one("#sample")
                                                                 .border_title), what="sample")
         await press(pilot, "x")
@@ -175,8 +178,18 @@ async def test_settings_refuse_bad_values_in_place_and_apply_good_ones(tmp_path)
         app.screen.query_one("#preset").value = "lesson"
         await pilot.pause(0.1)
         assert app.screen.query_one("#set-hidden_size", Input).value == "128"
+        assert app.screen.query_one("#set-precision").value == "fp32"  # as the lesson did
         await press(pilot, "escape")
         assert app.config.hidden_size == 96  # cancelled: unchanged
+        # an empty size is sized for the time budget; the precision is a choice
+        await press(pilot, "e")
+        screen = app.screen
+        screen.query_one("#set-hidden_size", Input).value = ""
+        screen.query_one("#set-precision").value = "bf16"
+        screen.query_one("#set-hidden_size", Input).focus()
+        await press(pilot, "enter")
+        await wait_for(pilot, lambda: app.screen is not screen, what="settings to close")
+        assert app.config.hidden_size is None and app.config.precision == "bf16"
 
 
 async def test_corpus_picker_switches_corpus(tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ from conftest import FAQ
 
 SMALL = dict(embedding_dim=16, hidden_size=48, batch_size=8, seq_len=32, iterations=100_000,
              eval_every=20, sample_every=20, sample_length=40, warmup_steps=5,
-             eval_max_chars=2048, seed=11)
+             eval_max_chars=2048, seed=11, precision="fp32")
 
 
 def small_config(**changes):

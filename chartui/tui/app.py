@@ -395,6 +395,7 @@ class ChartuiApp(App):
         self.chart.set_history(
             [(i + 1, v) for i, v in enumerate(trainer.history.train)], trainer.history.val)
         self.status.show(parameters=trainer.model.num_parameters(), device=str(trainer.device),
+                         precision=trainer.precision.name,
                          step=trainer.step, total_steps=trainer.config.iterations,
                          best_val_loss=trainer.best_val_loss, model_source="")
         if self.train_state == "starting":
@@ -414,7 +415,9 @@ class ChartuiApp(App):
         if p.checkpoint and self._save_asked:
             self._save_asked = False
             self.notify(f"saved {p.checkpoint}", title="Checkpoint")
-        if p.message and p.event != "done":
+        if p.message and p.event == "start":  # the precision, the planned model, a resume
+            self.notify(p.message, title="Training", timeout=8)
+        elif p.message and p.event != "done":
             self.notify(p.message, severity="warning", timeout=8)
         if p.event == "done":
             self.set_train_state(p.state)
@@ -515,7 +518,7 @@ class ChartuiApp(App):
         self.status.show(parameters=message.model.num_parameters(), step=payload["step"],
                          total_steps=(payload.get("train_config") or {}).get("iterations"),
                          best_val_loss=payload.get("best_val_loss"), chars_per_s=None,
-                         elapsed_s=payload.get("elapsed_s"), eta_s=None,
+                         elapsed_s=payload.get("elapsed_s"), eta_s=None, precision="",
                          model_source=f"from {name}")
         if not self.training_active():
             self.trainer = None

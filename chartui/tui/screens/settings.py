@@ -11,25 +11,27 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from chartui.config import BATCHING, PRESETS, SCHEDULES, SettingError, TrainConfig
+from chartui.config import BATCHING, PRECISIONS, PRESETS, SCHEDULES, SettingError, TrainConfig
 from chartui.tui import widget_css
 
 CHOICES = {"schedule": SCHEDULES, "engine": ("fast", "cell"), "batching": BATCHING,
-           "vocabulary": ("corpus", "printable")}
+           "vocabulary": ("corpus", "printable"), "precision": PRECISIONS}
 LABELS = {
-    "embedding_dim": "embedding size", "hidden_size": "hidden size (LSTMCell)",
-    "num_layers": "layers", "dropout": "dropout", "vocabulary": "vocabulary",
-    "batch_size": "batch size", "seq_len": "window (chars)", "batching": "batches",
+    "embedding_dim": "embedding size", "hidden_size": "hidden (empty: fit time)",
+    "num_layers": "layers", "dropout": "dropout (empty: fit)", "vocabulary": "vocabulary",
+    "batch_size": "batch (empty: fit time)", "seq_len": "window (chars)", "batching": "batches",
     "lr": "learning rate (Adam)",
     "schedule": "lr schedule", "warmup_steps": "warm-up steps", "min_lr_ratio": "final lr ratio",
     "clip": "grad-norm clip (0 off)", "iterations": "iterations (empty: time)",
-    "max_time": "time limit s (empty: none)", "engine": "engine", "seed": "seed",
+    "max_time": "time limit s (empty: none)", "engine": "engine",
+    "precision": "precision", "seed": "seed",
     "val_fraction": "validation share", "eval_every": "evaluate every", "eval_max_chars":
-    "eval chars (max)", "sample_every": "sample every (0 off)", "sample_prime": "sample prime",
+    "final eval chars", "eval_sample_chars": "periodic eval chars",
+    "sample_every": "sample every (0 off)", "sample_prime": "sample prime",
     "sample_length": "sample length", "sample_temperature": "sample temperature",
     "sample_top_k": "sample top-k (empty all)",
 }
-OPTIONAL = {"iterations", "max_time", "sample_top_k"}
+OPTIONAL = {"iterations", "max_time", "sample_top_k", "hidden_size", "batch_size", "dropout"}
 INTEGER = {f.name for f in fields(TrainConfig) if f.type in ("int", "int | None")}
 NUMBER = {f.name for f in fields(TrainConfig) if f.type in ("float", "float | None")}
 

@@ -22,6 +22,7 @@ class StatusInfo:
     corpus: str = "-"
     parameters: int | None = None
     device: str = "-"
+    precision: str = ""  # what the running model trains in (fp32, bf16); empty when idle
     state: str = "idle"
     step: int = 0
     total_steps: int | None = None
@@ -51,6 +52,7 @@ class StatusBar(Static):
         state = i.state.replace("_", " ")
         line1 = Text.assemble(
             (" chartui ", "bold reverse"), " ", (i.corpus, "bold"), f" · {params} · {i.device}",
+            f" {i.precision}" if i.precision else "",
             f" {i.model_source}" if i.model_source else "", " · ",
             (state.upper(), STATE_STYLES.get(i.state, "")))
         total = f"/{i.total_steps:,}" if i.total_steps else ""
