@@ -114,7 +114,7 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     train.add_argument("--eval-every", type=_positive_int)
     train.add_argument("--sample-every", type=_positive_int, help="0 = no periodic samples")
     train.add_argument("--min-lr-ratio", type=_number,
-                       help="where the cosine schedule ends, as a share of --lr (default 0.1)")
+                       help="where the cosine schedule ends, as a share of --lr (default 0.02)")
     train.add_argument("--eval-chars", type=_positive_int, dest="eval_max_chars",
                        help="most validation characters scored by the final evaluation")
     train.add_argument("--eval-sample-chars", type=_positive_int, dest="eval_sample_chars",

@@ -40,7 +40,7 @@ class TrainConfig:
     lr: float = 1e-2
     schedule: str = "cosine"            # "cosine" (warm-up, then cosine decay) or "constant"
     warmup_steps: int = 50
-    min_lr_ratio: float = 0.1
+    min_lr_ratio: float = 0.02
     clip: float = 5.0                   # gradient-norm clipping; 0 turns it off
     iterations: int | None = None       # None: until --max-time runs out
     max_time: float | None = 300.0      # seconds; plans the schedule (and the model) when given

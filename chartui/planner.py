@@ -25,7 +25,7 @@ PLANNED_FIELDS = tuple(UNPLANNED)
 # The least training characters per weight a shape must get in the budget to be chosen.
 MIN_CHARS_PER_PARAMETER = 3.0
 # The most weights per training character of the corpus (wider models only memorise more).
-MAX_PARAMETERS_PER_CHAR = 1.5
+MAX_PARAMETERS_PER_CHAR = 2.0
 # Share of the time left that goes to training steps (evaluations, samples and the final
 # checkpoint take the rest).
 TRAINING_SHARE = 0.9

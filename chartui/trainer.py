@@ -130,6 +130,7 @@ class Trainer:
             raise ChartuiError("these settings use the printable vocabulary but the corpus was "
                                "loaded with its own characters; load it again with "
                                "--vocabulary printable")
+        self._check_model_size(config)  # before a trial builds it
         self._trial_seconds: dict[tuple[int, int], float] = {}  # a step's time, by shape
         self.precision = self._choose_precision(config)
         plan = plan_for_budget(config, len(self.train_data), len(corpus.vocab),
@@ -137,11 +138,7 @@ class Trainer:
         self.config = config = plan.config
         self.plan_note = plan.summary
         self._check_sizes()
-        size = parameter_count(config, len(corpus.vocab))
-        if size > MAX_PARAMETERS:
-            raise ChartuiError(f"a model of {size:,} parameters is too large for chartui (at most "
-                               f"{MAX_PARAMETERS:,}); use a smaller --hidden, --layers or "
-                               "--embedding")
+        self._check_model_size(config)
 
         torch.manual_seed(config.seed)
         self.model_config = ModelConfig(len(corpus.vocab), config.embedding_dim,
@@ -191,6 +188,13 @@ class Trainer:
         self._elapsed_this_run = 0.0
 
     # --- set-up --------------------------------------------------------------------------------
+
+    def _check_model_size(self, config: TrainConfig) -> None:
+        size = parameter_count(config, len(self.corpus.vocab))
+        if size is not None and size > MAX_PARAMETERS:
+            raise ChartuiError(f"a model of {size:,} parameters is too large for chartui (at most "
+                               f"{MAX_PARAMETERS:,}); use a smaller --hidden, --layers or "
+                               "--embedding")
 
     def _trial_model(self, config: TrainConfig, hidden: int) -> CharLSTM:
         return CharLSTM(ModelConfig(len(self.corpus.vocab), config.embedding_dim, hidden,

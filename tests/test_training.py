@@ -136,7 +136,8 @@ def test_schedule_warms_up_then_decays_to_floor():
     assert lrs[0] < lrs[50] < lrs[99] <= 1e-2
     assert all(a >= b for a, b in zip(lrs[100:], lrs[101:]))
     assert lrs[-1] == pytest.approx(1e-3, rel=1e-2)
-    timed = preset("default").override(max_time=60.0, warmup_steps=0, lr=1e-2)
+    timed = preset("default").override(max_time=60.0, warmup_steps=0, lr=1e-2,
+                                       min_lr_ratio=0.1)
     timed = timed.__class__.from_dict({**timed.to_dict(), "iterations": None})
     assert learning_rate(timed, 10, 0.5) == pytest.approx(5.5e-3)
     assert learning_rate(timed, 10, 1.0) == pytest.approx(1e-3)
