@@ -22,9 +22,10 @@ from chartui import __version__
 from chartui.corpus import DEFAULT_CORPUS
 from chartui.errors import ChartuiError
 from chartui.files import user_path
+from chartui.terminal import ENDINGS, detach_from_terminal, hangup_ignored, served
 from chartui.units import format_count, format_duration
 
-COMMANDS = ("train", "sample", "corpora", "serve")
+COMMANDS = ("train", "sample", "corpora", "runs", "serve")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -69,7 +70,7 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     app = _Parser(prog="chartui", description=(
         "A terminal playground for character-level language models. With no command, opens the "
         "app on CORPUS (default: pydocs, the Python docs that ship with Python)."),
-        epilog="Commands: chartui train | sample | corpora | serve (each has --help).")
+        epilog="Commands: chartui train | sample | corpora | runs | serve (each has --help).")
     app.add_argument("corpus", nargs="?", default=None,
                      help="corpus name (see `chartui corpora`) or path to a text file")
     app.add_argument("--checkpoint", metavar="CKPT", help="open a trained model")
@@ -153,6 +154,14 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
                       description="List the corpora that can be named, with size and vocabulary.")
     corpora.add_argument("--corpora-dir", action="append", metavar="DIR")
 
+    runs = _Parser(prog="chartui runs", description=(
+        "List the training runs logged in a checkpoint folder, newest first: when, corpus, "
+        "model, steps, best validation loss, state and latest checkpoint. A run whose process "
+        "died without a word (kill -9, out of memory, power loss) shows as interrupted."))
+    runs.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
+    runs.add_argument("--json", action="store_true",
+                      help="one JSON object per run (the run log, with its judged status)")
+
     serve = _Parser(prog="chartui serve", description=(
         "Serve the app to a web browser (textual-serve). Each browser tab runs its own chartui, "
         "with its own training run. Listens on this machine only unless --host says otherwise."))
@@ -165,7 +174,8 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     serve.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
     serve.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
     serve.add_argument("--corpora-dir", action="append", metavar="DIR")
-    return {"app": app, "train": train, "sample": sample, "corpora": corpora, "serve": serve}
+    return {"app": app, "train": train, "sample": sample, "corpora": corpora, "runs": runs,
+            "serve": serve}
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -255,20 +265,27 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"({trainer.precision.name}); preset {config.preset}")
 
     def listener(p):
-        show(p)
-        if p.event == "step" and p.message:  # a checkpoint could not be written: once, go on
-            if getattr(show, "live", False):
-                sys.stdout.write("\r\x1b[2K")  # not in the middle of the progress line
-                sys.stdout.flush()
-            print(f"chartui: warning: {p.message}", file=sys.stderr, flush=True)
+        try:
+            show(p)
+            if p.event == "step" and p.message:  # a checkpoint could not be written: go on
+                if getattr(show, "live", False):
+                    sys.stdout.write("\r\x1b[2K")  # not in the middle of the progress line
+                    sys.stdout.flush()
+                print(f"chartui: warning: {p.message}", file=sys.stderr, flush=True)
+        except OSError:  # the terminal (or the pipe's reader) is gone: save, as on a hang-up
+            detach_from_terminal()
+            trainer.stop("hangup")
 
     def stop(signum, frame):
-        if trainer._stop.is_set():  # a second Ctrl+C: give up at once
+        if signum == signal.SIGINT and trainer.stop_requested:  # a second Ctrl+C: give up
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             raise KeyboardInterrupt
-        trainer.stop()
+        if signum == signal.SIGHUP:
+            detach_from_terminal()  # writes to a hung-up terminal fail: none may stop the save
+        trainer.stop(ENDINGS[signum])
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signals = [signal.SIGINT, signal.SIGTERM] + ([] if hangup_ignored() else [signal.SIGHUP])
+    previous = {sig: signal.signal(sig, stop) for sig in signals}
     try:
         done = trainer.run(listener)
     except (RuntimeError, MemoryError) as exc:
@@ -357,6 +374,36 @@ def cmd_corpora(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    from chartui.runs import list_runs, skipped_note
+
+    folder = user_path(args.checkpoint_dir)
+    if folder.exists() and not folder.is_dir():
+        raise ChartuiError(f"'{folder}' is a file, not a folder; give the checkpoint folder "
+                           "with --checkpoint-dir")
+    runs, skipped = list_runs(folder)
+    if args.json:
+        for run in runs:
+            print(json.dumps({**run.to_json(), "status": run.status()}))
+    elif not runs:
+        print(f"no runs logged in {folder}/runs")
+    else:
+        rows = [(f"{run.started:%Y-%m-%d %H:%M}", run.corpus_name,
+                 f"{run.config.get('num_layers', '?')}x{run.config.get('hidden_size', '?')}",
+                 f"{run.step:,}",
+                 "-" if run.best_val_loss is None else f"{run.best_val_loss:.4f}",
+                 run.status().replace("_", " "), run.latest_checkpoint or "-")
+                for run in runs]
+        header = ("started", "corpus", "model", "steps", "best val", "state", "checkpoint")
+        widths = [max(len(row[i]) for row in rows + [header]) for i in range(6)]
+        for row in [header] + rows:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  "
+                  + row[6])
+    if skipped:
+        print(f"chartui: note: {skipped_note(skipped)}", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from textual_serve.server import Server
 
@@ -384,8 +431,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    served = os.environ.get("TEXTUAL_DRIVER", "").endswith("WebDriver")  # by chartui serve
-    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not served() and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise ChartuiError("the app needs an interactive terminal; for scripts use "
                            "`chartui train` and `chartui sample`")
     from chartui.tui.app import make_app
@@ -406,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = argv[0] if argv and argv[0] in COMMANDS else "app"
     args = parsers[command].parse_args(argv[1:] if command != "app" else argv)
     handler = {"app": cmd_app, "train": cmd_train, "sample": cmd_sample,
-               "corpora": cmd_corpora, "serve": cmd_serve}[command]
+               "corpora": cmd_corpora, "runs": cmd_runs, "serve": cmd_serve}[command]
     try:
         return handler(args)
     except ChartuiError as exc:

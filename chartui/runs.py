@@ -1,16 +1,23 @@
 """Run logs: each training run's settings and loss history, kept as a small JSON file.
 
 A run writes `<checkpoint folder>/runs/<run id>.json` when it starts, at every evaluation and
-checkpoint, at most every `WRITE_EVERY_S` seconds otherwise, and when it ends. `list_runs`
-reads them back, newest first, for the runs screen.
+checkpoint, at most every `WRITE_EVERY_S` seconds otherwise (a paused run too), and when it
+ends. `list_runs` reads them back, newest first, for the runs screen and `chartui runs`.
+
+A run that died without a word (`kill -9`, out of memory, power lost) cannot say so: its log
+still says training. Each write therefore records the process id, the host and a heartbeat
+time, and `RunRecord.status` judges such a run *interrupted*: on this host, when its process
+is gone; on any host, when its heartbeat is older than `STALE_AFTER_S`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import secrets
+import socket
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -30,6 +37,8 @@ FORMAT_VERSION = 1
 RUNS_FOLDER = "runs"
 WRITE_EVERY_S = 5.0
 MAX_TRAIN_POINTS = 2000
+STALE_AFTER_S = 120.0  # a live run writes every 5 s; one silent this long has died
+LIVE_STATES = ("training", "paused")
 
 
 @dataclass
@@ -42,7 +51,8 @@ class RunRecord:
     config: dict  # TrainConfig.to_dict()
     parameters: int
     device: str
-    state: str = "training"  # training, paused, finished, time_limit, stopped, diverged, failed
+    # training, paused, finished, time_limit, stopped, hangup, interrupted, diverged, failed
+    state: str = "training"
     step: int = 0
     elapsed_s: float = 0.0
     chars_per_s: float = 0.0  # recent, training steps only
@@ -56,6 +66,28 @@ class RunRecord:
     message: str | None = None  # how it ended, when that needs words (diverged, failed)
     updated_at: str = ""
     precision: str | None = None  # fp32 or bf16 (None in logs from before precisions)
+    pid: int | None = None  # the process training it, on `host`
+    host: str | None = None
+    heartbeat: float | None = None  # when it last wrote (seconds since the epoch)
+
+    def status(self, now: float | None = None, this_host: str | None = None) -> str:
+        """The state to show: the logged one, except that a run logged as training or paused
+        whose process has died (on this host) or that has gone silent is `interrupted`."""
+        if self.state not in LIVE_STATES:
+            return self.state
+        now = time.time() if now is None else now
+        if self.heartbeat is not None and now - self.heartbeat > STALE_AFTER_S:
+            return "interrupted"
+        if self.heartbeat is None and self.updated_at:  # a log from before heartbeats
+            try:
+                if now - datetime.fromisoformat(self.updated_at).timestamp() > STALE_AFTER_S:
+                    return "interrupted"
+            except ValueError:
+                pass
+        local = self.host is not None and self.host == (this_host or socket.gethostname())
+        if local and self.pid is not None and not process_alive(self.pid):
+            return "interrupted"
+        return self.state
 
     @property
     def corpus_name(self) -> str:
@@ -98,7 +130,20 @@ class RunRecord:
             resumed_from=optional(str, data.get("resumed_from")),
             message=optional(str, data.get("message")),
             updated_at=str(data.get("updated_at", "")),
-            precision=optional(str, data.get("precision")))
+            precision=optional(str, data.get("precision")),
+            pid=optional(int, data.get("pid")), host=optional(str, data.get("host")),
+            heartbeat=optional(float, data.get("heartbeat")))
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists, under another user (or we cannot tell: assume alive)
+    return True
 
 
 def _finite(value):
@@ -135,17 +180,25 @@ def read_run(path: str | Path) -> RunRecord | None:
         return None
 
 
-def list_runs(folder: str | Path) -> tuple[list[RunRecord], int]:
-    """The runs logged under a checkpoint folder, newest first, and how many files were skipped
-    (unreadable, damaged or foreign)."""
+def list_runs(folder: str | Path) -> tuple[list[RunRecord], list[Path]]:
+    """The runs logged under a checkpoint folder, newest first, and the files that were
+    skipped (unreadable, damaged, not JSON, or not run logs)."""
     try:
         paths = sorted((Path(folder) / RUNS_FOLDER).glob("*.json"))
     except OSError:
-        return [], 0
-    runs = [read_run(path) for path in paths]
-    readable = [run for run in runs if run is not None]
+        return [], []
+    runs = [(path, read_run(path)) for path in paths]
+    readable = [run for _, run in runs if run is not None]
     readable.sort(key=lambda run: (run.started.timestamp(), run.id), reverse=True)
-    return readable, len(runs) - len(readable)
+    return readable, [path for path, run in runs if run is None]
+
+
+def skipped_note(skipped: list[Path]) -> str:
+    """One sentence naming the files `list_runs` skipped (the first three of them)."""
+    names = ", ".join(path.name for path in skipped[:3]) + (", …" if len(skipped) > 3 else "")
+    count = f"{len(skipped)} file{'s' if len(skipped) > 1 else ''}"
+    return f"skipped {count} in runs/ that {'are' if len(skipped) > 1 else 'is'} not a " \
+           f"readable run log: {names}"
 
 
 class RunLog:
@@ -167,7 +220,7 @@ class RunLog:
                     "fingerprint": corpus.fingerprint},
             config=trainer.config.to_dict(), parameters=trainer.model.num_parameters(),
             device=str(trainer.device), step=trainer.step, resumed_from=trainer.resumed_from,
-            precision=trainer.precision.name)
+            precision=trainer.precision.name, pid=os.getpid(), host=socket.gethostname())
         self._written_at = -math.inf
         self._start: tuple[int, float] | None = None  # step and elapsed time at the start
 
@@ -203,9 +256,10 @@ class RunLog:
             self.write()
 
     def fail(self, error: BaseException) -> None:
-        """The run ended with an exception: record it as failed (interrupted: stopped)."""
+        """The run ended with an exception: record it as failed (a second Ctrl+C, which gives
+        up at once: interrupted)."""
         interrupted = isinstance(error, KeyboardInterrupt)
-        self.record.state = "stopped" if interrupted else "failed"
+        self.record.state = "interrupted" if interrupted else "failed"
         self.record.step = self.trainer.step
         self.record.message = ("interrupted" if interrupted
                                else f"{type(error).__name__}: {error}"[:500])
@@ -221,6 +275,7 @@ class RunLog:
         record.latest_checkpoint = _optional_str(trainer.latest_checkpoint)
         record.best_checkpoint = _optional_str(trainer.best_checkpoint)
         record.updated_at = datetime.now().astimezone().isoformat(timespec="seconds")
+        record.heartbeat = time.time()
         self._written_at = time.monotonic()
         try:
             write_run(record, self.folder)

@@ -37,6 +37,7 @@ from chartui.vocab import Vocabulary
 LN2 = math.log(2)
 MAX_PARAMETERS = 200_000_000
 PUBLISH_SECONDS = 0.25  # how stale a snapshot taken while a step runs may be
+HEARTBEAT_S = 5.0  # a paused run still reports this often, for its run log's heartbeat
 STEP_OVERHEAD = 1.15  # a whole training step against a trial's forward and backward pass
 DIVERGENCE_FACTOR = 3.0  # char-rnn's rule: stop when the loss exceeds 3x the first loss
 
@@ -169,6 +170,7 @@ class Trainer:
         self._published: CharLSTM | None = None  # never changed once made; see snapshot_model
         self.publish_snapshots = False  # set by whoever will call snapshot_model while it runs
         self._stop = threading.Event()
+        self.stop_reason = "stopped"
         self._running = threading.Event()
         self._running.set()
         self._save_requested = threading.Event()
@@ -290,10 +292,21 @@ class Trainer:
             self.state = "training"
         self._running.set()
 
-    def stop(self) -> None:
-        """Finish the current step, save a checkpoint and return from `run`."""
+    def stop(self, reason: str = "stopped") -> None:
+        """Finish the current step, save a checkpoint and return from `run`.
+
+        `reason` is how the run ends, in its last event and its run log: `stopped` (asked for
+        by the user), `hangup` (the terminal or the browser tab went away) or `interrupted`
+        (a signal such as SIGTERM). The first reason given stands.
+        """
+        if not self._stop.is_set():
+            self.stop_reason = reason
         self._stop.set()
         self._running.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
 
     def request_save(self) -> None:
         """Save a checkpoint after the current step."""
@@ -440,7 +453,7 @@ class Trainer:
             elapsed = time.perf_counter() - start
             self._elapsed_this_run = elapsed
             if self._stop.is_set() or (should_stop is not None and should_stop()):
-                ending = "stopped"
+                ending = self.stop_reason
                 break
             if c.iterations is not None and self.step >= c.iterations:
                 break
@@ -453,14 +466,20 @@ class Trainer:
             if not self._running.is_set():
                 self.state = "paused"
                 emit(self._progress("step", start, None, None, lr, last_speed))
-                paused_at = time.perf_counter()
+                paused_at = beat_at = time.perf_counter()
                 while not self._running.wait(0.05):
+                    now = time.perf_counter()
                     if self._save_requested.is_set():  # "save now" works while paused too
                         self._save_requested.clear()
                         saved = self._save_quietly(None)
-                        emit(self._progress("step", start, None, None, lr, last_speed,
-                                            checkpoint=saved, message=self.save_error))
+                        emit(self._progress("step", start + now - paused_at, None, None, lr,
+                                            last_speed, checkpoint=saved,
+                                            message=self.save_error))
                         self.save_error = None
+                    elif now - beat_at >= HEARTBEAT_S:  # the run log shows it is alive
+                        emit(self._progress("step", start + now - paused_at, None, None, lr,
+                                            last_speed))
+                        beat_at = now
                     if should_stop is not None and should_stop():
                         self._stop.set()
                         break

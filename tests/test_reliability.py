@@ -423,7 +423,9 @@ def test_a_signal_stops_training_cleanly_and_saves(tmp_path, sig):
     assert proc.returncode == 0, err  # a requested stop is a clean ending, not an error
     assert "Traceback" not in err and err == ""
     done = json.loads(out.splitlines()[-1])
-    assert done["event"] == "done" and done["state"] == "stopped"
+    # Ctrl+C is a stop the user asked for; SIGTERM came from elsewhere
+    assert done["event"] == "done"
+    assert done["state"] == ("stopped" if sig == signal.SIGINT else "interrupted")
     payload = load_checkpoint(done["checkpoint"])
     assert payload["step"] == done["step"] > 0
 

@@ -9,6 +9,7 @@ import torch
 from textual.widgets import Input, Static
 
 from chartui.sampling import sample_text
+from chartui.tui.app import make_app
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import DEFAULT_LENGTH, GenerationConsole
 
@@ -250,6 +251,29 @@ async def test_keys_can_be_remapped_by_binding_id(tmp_path):
         await press(pilot, "question_mark")
         assert ("y", "start, pause or resume training", "toggle_training") in app.screen.keys
         await press(pilot, "escape")
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+
+
+@pytest.mark.parametrize("text, problem, applied", [
+    ('toggle_training = "y"\nno_such_binding = "z"\n', "no_such_binding", {"toggle_training"}),
+    ('toggle_training = \n', "could not be read", set()),
+])
+async def test_a_broken_keymap_file_is_named_once_and_the_app_keeps_going(
+        tmp_path, monkeypatch, text, problem, applied):
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text(text)
+    monkeypatch.setenv("CHARTUI_KEYMAP", str(keymap))
+    app = make_app(corpus=str(FAQ), config=small_config(), checkpoint_dir=tmp_path,
+                   device="cpu", generation_pace=0)
+    notes = record_notifications(app)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        warnings = [message for severity, message in notes if severity == "warning"]
+        assert len(warnings) == 1 and str(keymap) in warnings[0] and problem in warnings[0]
+        assert set(app.keymap) == applied
+        await press(pilot, "y" if applied else "t")  # remapped where it could be, else t
+        await wait_for(pilot, lambda: app.train_state == "training", what="training")
         await press(pilot, "x")
         await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
 

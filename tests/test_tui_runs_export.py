@@ -41,7 +41,9 @@ async def test_runs_from_earlier_sessions_are_listed_and_two_compared(tmp_path):
         assert cell(table, newer.id, "steps") == "40"
         assert cell(table, newer.id, "best") == f"{newer.best_val_loss:.3f}"
         assert cell(table, newer.id, "state") == "finished"
-        assert "1 unreadable file skipped" in str(app.screen.query_one("#runs-note").render())
+        note = str(app.screen.query_one("#runs-note").render())
+        assert "skipped 1 file" in note and "damaged.json" in note  # named, not just counted
+        assert f"latest checkpoint: {newer.latest_checkpoint}" in note
 
         await press(pilot, "space", "down", "space")
         assert app.screen.selected == [newer.id, older.id]

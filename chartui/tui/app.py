@@ -9,9 +9,11 @@ workers so the first screen appears quickly.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gc
 import os
+import signal
 import sys
 import threading
 import time
@@ -30,6 +32,7 @@ from textual.worker import Worker, get_current_worker
 from chartui.config import SamplingSettings, TrainConfig, parameter_count, preset
 from chartui.corpus import DEFAULT_CORPUS, Corpus
 from chartui.errors import ChartuiError
+from chartui.terminal import ENDINGS, detach_from_terminal, hangup_ignored, served
 from chartui.tui.keymap import load_keymap
 from chartui.tui.messages import (CheckpointFailed, CheckpointOpened, CorpusFailed,
                                   CorpusLoaded, CorpusPeeked, GeneratedText, TrainerReady,
@@ -38,7 +41,7 @@ from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.help import HelpScreen
 from chartui.tui.screens.neurons import TEXT_CHARS, NeuronScreen
 from chartui.tui.screens.pickers import CheckpointPicker, CorpusPicker
-from chartui.tui.screens.runs import RunsScreen
+from chartui.tui.screens.runs import RunComparison, RunsScreen
 from chartui.tui.screens.settings import SettingsScreen
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import GenerationConsole
@@ -56,6 +59,8 @@ TOP_K_STEPS = (1, 2, 3, 5, 10, 20, 40)
 ACTIVE_STATES = ("starting", "training", "paused", "stopping")
 QUICK_START_PRIME = 32  # primes up to this long are read on the UI thread (about 3 ms)
 TRAINING_NICENESS = 10  # how far the training thread steps back for the UI (0 = not at all)
+SAVE_TIMEOUT_S = 120.0  # after a hang-up or SIGTERM, the longest wait for the run's save
+EXIT_GRACE_S = 3.0  # then how long the app may take to close before the process just ends
 
 
 def failure_message(exc: BaseException) -> str:
@@ -170,6 +175,7 @@ class ChartuiApp(App):
         self.streaming = False  # its worker thread may still be stepping it
         self.generation = None  # the chartui.sampling.Generation being streamed or stepped
         self._quitting = False
+        self._training_ended = threading.Event()  # set by the training worker as it returns
         self._startup_checkpoint = checkpoint or resume
         self._save_asked = False
         self.run_number = 0  # messages from an older run's worker are ignored
@@ -200,7 +206,7 @@ class ChartuiApp(App):
         if not self.is_headless and self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"  # 16-colour terminals: use the terminal's own palette
         if self._load_user_keymap:
-            user_keymap, problem = load_keymap()
+            user_keymap, problem = load_keymap(known_ids=binding_ids())
             self.keymap = {**user_keymap, **self.keymap}
             if problem:
                 self.notify(problem, severity="warning", timeout=8)
@@ -215,6 +221,7 @@ class ChartuiApp(App):
         else:
             self.load_corpus(self.corpus_name)
         self.set_timer(0.5, self._warm_up)  # after the first screen is up
+        self._handle_signals()
         if self._startup_checkpoint:
             self.open_checkpoint(self._startup_checkpoint, resume=bool(self.resume_path))
 
@@ -354,6 +361,7 @@ class ChartuiApp(App):
         self.trainer = None
         self.chart.set_history([], [])
         self.set_train_state("starting")
+        self._training_ended.clear()
         self.train_worker = self._train_worker(self.corpus, self.config, resume, self.run_number)
 
     @work(thread=True, exclusive=True, group="training")
@@ -384,6 +392,8 @@ class ChartuiApp(App):
                         should_stop=lambda: worker.is_cancelled)
         except Exception as exc:  # noqa: BLE001 - shown as one sentence, the app keeps running
             self.post_message(TrainingFailed(failure_message(exc), run))
+        finally:
+            self._training_ended.set()
 
     def on_trainer_ready(self, message: TrainerReady) -> None:
         if message.run != self.run_number or not self.is_running:
@@ -836,9 +846,57 @@ class ChartuiApp(App):
             return
         self.exit()
 
+    def _handle_signals(self) -> None:
+        """SIGTERM, and SIGHUP when the terminal goes away (an SSH connection that drops, a
+        killed tmux session), stop and save a training run and end the app: see `end_on_signal`.
+        Not in headless tests, whose event loop is the test runner's; not SIGHUP under nohup."""
+        if self.is_headless:
+            return
+        signals = [signal.SIGTERM] + ([] if hangup_ignored() else [signal.SIGHUP])
+        loop = asyncio.get_running_loop()
+        for sig in signals:
+            loop.add_signal_handler(sig, self.end_on_signal, ENDINGS[sig])
+
+    def end_on_signal(self, ending: str) -> None:
+        """Drop a running generation, stop and save a training run (its run log says `ending`:
+        hangup or interrupted), then exit. After a hang-up the terminal is gone: the standard
+        streams are pointed at /dev/null first, so that no write can fail or block the save;
+        and if the screen is stuck all the same, the process ends once the run is saved."""
+        if ending == "hangup":
+            detach_from_terminal()
+        if self.streaming and self.gen_worker is not None:
+            self.gen_worker.cancel()
+        if self.trainer is None or not self.training_active():  # nothing trained to save
+            self.exit()
+            return
+        self._quitting = True
+        self.trainer.stop(ending)
+        threading.Thread(target=self._end_once_saved, daemon=True, name="chartui-exit").start()
+
+    def _end_once_saved(self) -> None:
+        self._training_ended.wait(SAVE_TIMEOUT_S)
+        time.sleep(EXIT_GRACE_S)  # the app normally closes in this time, after the run's end
+        os._exit(0)
+
+    def on_exit_app(self, message) -> None:
+        """Every way out passes here before the app closes, also a browser tab closed under
+        `chartui serve` (textual-serve tells the app to quit) and Ctrl+C of the server: a run
+        still training is stopped and saved (the process waits for the save before it ends),
+        and its run log says why (`q` has already stopped it: then it says stopped)."""
+        if self.trainer is not None and self.training_active():
+            self.trainer.stop("hangup" if served() else "interrupted")
+
     def on_unmount(self) -> None:
         if self.trainer is not None:
             self.trainer.stop()
+
+
+def binding_ids() -> set[str]:
+    """Every binding id a keymap may name: the app's and each screen's."""
+    classes = (ChartuiApp, CheckpointPicker, CorpusPicker, ExportScreen, HelpScreen,
+               NeuronScreen, RunComparison, RunsScreen, SettingsScreen)
+    return {binding.id for cls in classes for binding in cls.BINDINGS
+            if isinstance(binding, Binding) and binding.id}
 
 
 def make_app(**options) -> ChartuiApp:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, as a package
+    import tomli as tomllib
 
 from chartui.errors import ChartuiError
 from chartui.files import user_path
@@ -16,8 +22,10 @@ def keymap_path() -> Path:
     return config_home / "chartui" / "keymap.toml"
 
 
-def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
-    """The user's keymap and, if the file is unusable, one sentence saying why."""
+def load_keymap(path: Path | None = None, known_ids: set[str] | None = None
+                ) -> tuple[dict[str, str], str | None]:
+    """The user's keymap and, if the file is unusable or has entries that are not, one sentence
+    naming the file and saying why (the usable entries still apply)."""
     try:
         path = path or keymap_path()
     except ChartuiError as exc:
@@ -25,14 +33,16 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     if not path.is_file():
         return {}, None
     try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        return {}, f"{path} needs Python 3.11 or newer to be read; keys stay as they are"
-    try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return {}, f"{path} could not be read ({exc}); keys stay as they are"
     keymap = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
     if len(keymap) != len(data):
         return keymap, f"{path}: every entry must be binding_id = \"key\"; others were ignored"
+    unknown = sorted(set(keymap) - known_ids) if known_ids is not None else []
+    if unknown:
+        for binding_id in unknown:
+            del keymap[binding_id]
+        return keymap, (f"{path}: no key has the id {', '.join(unknown)} (the help screen, ?, "
+                        "lists them); those entries were ignored")
     return keymap, None

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
-from chartui.runs import RUNS_FOLDER, RunRecord, list_runs, read_run
+from chartui.runs import RUNS_FOLDER, RunRecord, list_runs, read_run, skipped_note
 from chartui.tui import widget_css
 from chartui.units import format_count
 
@@ -54,7 +54,7 @@ def run_cells(run: RunRecord) -> dict[str, str]:
         "steps": f"{run.step:,}",
         "best": "–" if run.best_val_loss is None else f"{run.best_val_loss:.3f}",
         "speed": format_count(run.chars_per_s) if run.chars_per_s else "–",
-        "state": run.state.replace("_", " "),
+        "state": run.status().replace("_", " "),  # a run that died: interrupted
     }
 
 
@@ -98,17 +98,30 @@ class RunsScreen(ModalScreen[None]):
             cells = run_cells(run)
             table.add_row(" ", *[_cell(cells[key], right) for key, _, right in COLUMNS[1:]],
                           key=run.id)
-        notes = []
+        self.notes = []
         if not runs:
-            notes.append("no runs yet: every training run (t, or chartui train) is logged "
-                         "here")
+            self.notes.append("no runs yet: every training run (t, or chartui train) is logged "
+                              "here")
         else:
-            notes.append("space selects · enter or c compares validation curves · esc closes")
+            self.notes.append("space selects · enter or c compares validation curves · esc "
+                              "closes")
         if skipped:
-            notes.append(f"{skipped} unreadable file{'s' if skipped > 1 else ''} skipped")
-        self.query_one("#runs-note", Static).update(" · ".join(notes))
+            self.notes.append(skipped_note(skipped))
+        self.show_note()
         table.focus()
         self.set_interval(REFRESH_S, self.refresh_active_runs)
+
+    def show_note(self) -> None:
+        """The keys (and skipped files), and the highlighted run's latest checkpoint."""
+        run_id = self.highlighted_run()
+        latest = self.runs[run_id].latest_checkpoint if run_id in self.runs else None
+        lines = [" · ".join(self.notes)]
+        if latest:
+            lines.append(f"latest checkpoint: {latest}")
+        self.query_one("#runs-note", Static).update("\n".join(lines))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_note()
 
     def highlighted_run(self) -> str | None:
         table = self.query_one(DataTable)

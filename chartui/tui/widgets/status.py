@@ -13,7 +13,8 @@ from chartui.units import format_count, format_duration
 STATE_STYLES = {
     "idle": "dim", "loading": "yellow", "starting": "yellow", "training": "bold green",
     "paused": "bold yellow", "stopping": "yellow", "stopped": "cyan", "finished": "bold cyan",
-    "time_limit": "bold cyan", "diverged": "bold red", "error": "bold red",
+    "time_limit": "bold cyan", "hangup": "cyan", "interrupted": "cyan",
+    "diverged": "bold red", "error": "bold red",
 }
 
 
