@@ -22,7 +22,7 @@ from chartui import __version__
 from chartui.corpus import DEFAULT_CORPUS
 from chartui.errors import ChartuiError
 from chartui.files import user_path
-from chartui.terminal import ENDINGS, detach_from_terminal, hangup_ignored, served
+from chartui.terminal import ENDINGS, detach_from_terminal, hangup_signals, served
 from chartui.units import format_count, format_duration
 
 COMMANDS = ("train", "sample", "corpora", "runs", "serve")
@@ -280,11 +280,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         if signum == signal.SIGINT and trainer.stop_requested:  # a second Ctrl+C: give up
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             raise KeyboardInterrupt
-        if signum == signal.SIGHUP:
+        if ENDINGS[signum] == "hangup":
             detach_from_terminal()  # writes to a hung-up terminal fail: none may stop the save
         trainer.stop(ENDINGS[signum])
 
-    signals = [signal.SIGINT, signal.SIGTERM] + ([] if hangup_ignored() else [signal.SIGHUP])
+    signals = [signal.SIGINT, signal.SIGTERM, *hangup_signals()]
     previous = {sig: signal.signal(sig, stop) for sig in signals}
     try:
         done = trainer.run(listener)

@@ -8,7 +8,8 @@ candidate shapes, measured on this machine at the run's precision when the run s
 picks the widest one that still gets enough characters per weight in the time left.
 
 Fields the user set (hidden size, batch size, dropout) are kept; only the empty ones are
-chosen. Without a time budget the empty fields take `UNPLANNED`.
+chosen (with a hidden size given, the batch is the one planned for the nearest width).
+Without a time budget the empty fields take `UNPLANNED`.
 """
 
 from __future__ import annotations
@@ -74,8 +75,12 @@ def plan_for_budget(config: TrainConfig, train_chars: int, vocab_size: int,
     if config.max_time is None:
         return Plan(unplanned(config))
     windows = max(1, train_chars - config.seq_len)
+    candidates = CANDIDATES
+    if config.hidden_size is not None:  # a width of one's own: the batch of the nearest one
+        nearest = min(CANDIDATES, key=lambda shape: abs(shape[0] - config.hidden_size))
+        candidates = ((config.hidden_size, nearest[1]),)
     shapes = []
-    for hidden, batch in CANDIDATES:
+    for hidden, batch in candidates:
         shape = (config.hidden_size or hidden, config.batch_size or batch)
         if shape not in shapes and shape[1] <= windows:
             shapes.append(shape)

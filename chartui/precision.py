@@ -25,7 +25,8 @@ from chartui.config import PRECISIONS
 from chartui.errors import ChartuiError
 
 FASTER_BY = 0.9  # auto takes bf16 when its step takes at most this share of float32's
-TRIAL_STEPS = 2  # timed steps per precision in the trial (after one warm-up step)
+TRIAL_STEPS = 2  # timed steps of a shape the planner measures (after one warm-up step)
+TRIAL_ROUNDS = 3  # rounds of one fp32 and one bf16 step in auto's comparison
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,6 @@ class Precision:
 
     name: str
     reason: str
-
-    @property
-    def autocast_dtype(self) -> torch.dtype | None:
-        return torch.bfloat16 if self.name == "bf16" else None
 
     def autocast(self, device: torch.device):
         """The context a training step runs in: bf16 autocast, or nothing for float32."""
@@ -71,17 +68,31 @@ def capability_summary() -> dict:
 StepTrial = Callable[[], None]  # one forward and backward pass of the run's step
 
 
+def _timed(step: StepTrial, precision: Precision, device: torch.device) -> float:
+    began = time.perf_counter()
+    with precision.autocast(device):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - began
+
+
 def time_step(step: StepTrial, precision: Precision, device: torch.device) -> float:
     """The fastest of a few timed calls of `step` under `precision` (one warm-up first)."""
-    best = float("inf")
-    for i in range(TRIAL_STEPS + 1):
-        began = time.perf_counter()
-        with precision.autocast(device):
-            step()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        if i:
-            best = min(best, time.perf_counter() - began)
+    _timed(step, precision, device)
+    return min(_timed(step, precision, device) for _ in range(TRIAL_STEPS))
+
+
+def compare_steps(step: StepTrial, device: torch.device) -> dict[str, float]:
+    """The fastest call of `step` in each precision, the two taken in turns (after a warm-up
+    of each), so that a neighbour busy for a moment on a shared machine slows both alike."""
+    precisions = (Precision("bf16", ""), Precision("fp32", ""))
+    for precision in precisions:
+        _timed(step, precision, device)
+    best = {precision.name: float("inf") for precision in precisions}
+    for _ in range(TRIAL_ROUNDS):
+        for precision in precisions:
+            best[precision.name] = min(best[precision.name], _timed(step, precision, device))
     return best
 
 
@@ -100,7 +111,9 @@ def choose_precision(requested: str, device: torch.device, step: StepTrial | Non
         return Precision("fp32", "as asked"), {}
     bf16 = Precision("bf16", "")
     if device.type == "cuda":
-        if torch.cuda.is_bf16_supported():
+        with torch.cuda.device(device):  # bf16 the GPU runs itself, not emulated
+            native = torch.cuda.is_bf16_supported(including_emulation=False)
+        if native:
             return Precision("bf16", "the GPU supports bf16"), {}
         if requested == "bf16":
             raise ChartuiError("this GPU has no bf16 support; use --precision fp32 (or auto)")
@@ -115,7 +128,10 @@ def choose_precision(requested: str, device: torch.device, step: StepTrial | Non
     timings: dict[str, float] = {}
     if step is not None:
         try:
-            timings["bf16"] = time_step(step, bf16, device)
+            if requested == "bf16":
+                timings["bf16"] = time_step(step, bf16, device)
+            else:
+                timings = compare_steps(step, device)
         except RuntimeError as exc:
             if requested == "bf16":
                 raise ChartuiError(
@@ -127,7 +143,6 @@ def choose_precision(requested: str, device: torch.device, step: StepTrial | Non
         return Precision("bf16", "as asked"), timings
     if step is None:
         return Precision("bf16", f"the CPU has {' and '.join(flags)}"), timings
-    timings["fp32"] = time_step(step, Precision("fp32", ""), device)
     speedup = timings["fp32"] / timings["bf16"]
     if timings["bf16"] <= FASTER_BY * timings["fp32"]:
         return Precision("bf16", f"{' and '.join(flags)}; {speedup:.1f}x float32's speed "

@@ -38,6 +38,7 @@ RUNS_FOLDER = "runs"
 WRITE_EVERY_S = 5.0
 MAX_TRAIN_POINTS = 2000
 STALE_AFTER_S = 120.0  # a live run writes every 5 s; one silent this long has died
+PID_REUSED_S = 86_400.0  # a process id alive under a log this old belongs to someone else
 LIVE_STATES = ("training", "paused")
 
 
@@ -72,22 +73,24 @@ class RunRecord:
 
     def status(self, now: float | None = None, this_host: str | None = None) -> str:
         """The state to show: the logged one, except that a run logged as training or paused
-        whose process has died (on this host) or that has gone silent is `interrupted`."""
+        that died is `interrupted`: on this host when its process is gone (a live process is
+        trusted, even stopped with Ctrl+Z, unless its log is a day old: its id was reused);
+        from another host, when its heartbeat is older than `STALE_AFTER_S`."""
         if self.state not in LIVE_STATES:
             return self.state
         now = time.time() if now is None else now
-        if self.heartbeat is not None and now - self.heartbeat > STALE_AFTER_S:
-            return "interrupted"
-        if self.heartbeat is None and self.updated_at:  # a log from before heartbeats
+        heartbeat = self.heartbeat
+        if heartbeat is None and self.updated_at:  # a log from before heartbeats
             try:
-                if now - datetime.fromisoformat(self.updated_at).timestamp() > STALE_AFTER_S:
-                    return "interrupted"
+                heartbeat = datetime.fromisoformat(self.updated_at).timestamp()
             except ValueError:
                 pass
+        silence = math.inf if heartbeat is None else now - heartbeat
         local = self.host is not None and self.host == (this_host or socket.gethostname())
-        if local and self.pid is not None and not process_alive(self.pid):
-            return "interrupted"
-        return self.state
+        if local and self.pid is not None:
+            alive = process_alive(self.pid) and silence <= PID_REUSED_S
+            return self.state if alive else "interrupted"
+        return "interrupted" if silence > STALE_AFTER_S else self.state
 
     @property
     def corpus_name(self) -> str:

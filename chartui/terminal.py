@@ -14,7 +14,10 @@ import signal
 import stat
 
 # How a run ends after each signal (the run log's state and the last progress event's).
-ENDINGS = {signal.SIGINT: "stopped", signal.SIGTERM: "interrupted", signal.SIGHUP: "hangup"}
+# SIGHUP exists only on POSIX systems.
+HANGUP = getattr(signal, "SIGHUP", None)
+ENDINGS = {signal.SIGINT: "stopped", signal.SIGTERM: "interrupted",
+           **({HANGUP: "hangup"} if HANGUP is not None else {})}
 
 
 def served() -> bool:
@@ -22,9 +25,12 @@ def served() -> bool:
     return os.environ.get("TEXTUAL_DRIVER", "").endswith("WebDriver")
 
 
-def hangup_ignored() -> bool:
-    """True when this process was started with SIGHUP ignored (`nohup`): it should stay so."""
-    return signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+def hangup_signals() -> list:
+    """SIGHUP, unless there is none (Windows) or this process was started with it ignored
+    (`nohup`), which should stay so."""
+    if HANGUP is None or signal.getsignal(HANGUP) is signal.SIG_IGN:
+        return []
+    return [HANGUP]
 
 
 def detach_from_terminal() -> None:

@@ -131,14 +131,15 @@ class Trainer:
             raise ChartuiError("these settings use the printable vocabulary but the corpus was "
                                "loaded with its own characters; load it again with "
                                "--vocabulary printable")
-        self._check_model_size(config)  # before a trial builds it
+        self._check_sizes(config)  # before a trial builds the model
+        self._check_model_size(config)
         self._trial_seconds: dict[tuple[int, int], float] = {}  # a step's time, by shape
         self.precision = self._choose_precision(config)
         plan = plan_for_budget(config, len(self.train_data), len(corpus.vocab),
                                self._seconds_left(config), self._measured_speed(config))
         self.config = config = plan.config
         self.plan_note = plan.summary
-        self._check_sizes()
+        self._check_sizes(config)
         self._check_model_size(config)
 
         torch.manual_seed(config.seed)
@@ -150,8 +151,10 @@ class Trainer:
         self.carried_state = None
         self.step = 0
         self.elapsed_before = 0.0
+        self.budget_spent = False  # the run ended at its time limit (saved in checkpoints)
         self.history = LossHistory([], [])
-        self.best_val_loss: float | None = None
+        self.best_val_loss: float | None = None  # the best checkpoint's figure (see _improves)
+        self._best_score: float | None = None  # what later evaluations are compared with
         self.resume_note: str | None = None  # set when the corpus changed since the checkpoint
         if payload is not None:
             self._restore_model(payload, resume)
@@ -165,6 +168,13 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["fused"] = fused  # this device's choice, whatever the checkpoint's was
         self.resumed_from = str(resume) if resume is not None else None
+        # A time budget covers the whole run: a resumed run goes on with the time it has left
+        # and its learning-rate schedule where it was. One whose budget was used up starts a
+        # new budget of the same length (a new leg, its schedule from the top).
+        used = self.elapsed_before
+        going_on = config.max_time is not None and not self.budget_spent and used < config.max_time
+        self.budget_used = used if going_on else 0.0
+        self.budget_spent = False
 
         self._lock = threading.Lock()
         self._published: CharLSTM | None = None  # never changed once made; see snapshot_model
@@ -219,6 +229,7 @@ class Trainer:
         return chosen
 
     def _seconds_left(self, config: TrainConfig) -> float:
+        """Of the time budget, what is left now (a new run's: it is planned only then)."""
         if config.max_time is None:
             return math.inf
         return config.max_time - (time.perf_counter() - self.started_at)
@@ -236,19 +247,20 @@ class Trainer:
             return batch * config.seq_len / (seconds * STEP_OVERHEAD)
         return speed
 
-    def _check_sizes(self) -> None:
-        need = self.config.seq_len + 1
+    def _check_sizes(self, config: TrainConfig) -> None:
+        """The window, and the batch once it is known, fit the corpus's training text."""
+        need = config.seq_len + 1
         have = len(self.train_data)
         if have < need:
             hint = (f"use --seq-len {have - 1} or less, or " if have > 2 else "use ")
             raise ChartuiError(
                 f"corpus '{self.corpus.name}' has {have:,} characters for training but one "
                 f"window needs {need:,} (--seq-len + 1); {hint}a larger corpus")
-        windows = have - self.config.seq_len
-        if self.config.batch_size > windows:
+        windows = have - config.seq_len
+        if config.batch_size is not None and config.batch_size > windows:
             raise ChartuiError(
-                f"--batch-size {self.config.batch_size:,} is more than the {windows:,} different "
-                f"windows of {self.config.seq_len} characters that corpus '{self.corpus.name}' "
+                f"--batch-size {config.batch_size:,} is more than the {windows:,} different "
+                f"windows of {config.seq_len} characters that corpus '{self.corpus.name}' "
                 f"has for training; use --batch-size {windows:,} or less, or a larger corpus")
 
     def _restore_model(self, payload: dict, path) -> None:
@@ -268,8 +280,9 @@ class Trainer:
         self.model_config = model.config
         self.step = int(payload["step"])
         self.elapsed_before = float(payload.get("elapsed_s", 0.0))
+        self.budget_spent = bool(payload.get("time_budget_spent", False))
         self.history = LossHistory.from_payload(payload.get("history"))
-        self.best_val_loss = payload.get("best_val_loss")
+        self.best_val_loss = self._best_score = payload.get("best_val_loss")
         rng = payload.get("rng") or {}
         if "torch" in rng:
             torch.set_rng_state(rng["torch"])
@@ -460,7 +473,7 @@ class Trainer:
             # time kept back for the final evaluation and checkpoint, with a margin
             reserve = (1.5 * (self._final_eval_seconds() + self._save_seconds)
                        + self._step_seconds + 0.5)
-            if c.max_time is not None and elapsed + reserve >= c.max_time:
+            if c.max_time is not None and self.budget_used + elapsed + reserve >= c.max_time:
                 ending = "time_limit"
                 break
             if not self._running.is_set():
@@ -488,7 +501,8 @@ class Trainer:
                     self.state = "training"
                 last_emit = time.perf_counter()
                 continue
-            time_fraction = elapsed / max(1e-9, c.max_time - reserve) if c.max_time else 0.0
+            time_fraction = ((self.budget_used + elapsed) / max(1e-9, c.max_time - reserve)
+                             if c.max_time else 0.0)
             lr = learning_rate(c, self.step, time_fraction)
             step_start = time.perf_counter()
             with self._lock:
@@ -516,20 +530,22 @@ class Trainer:
             evaluating = (self.step % c.eval_every == 0
                           and (c.iterations is None or self.step < c.iterations))
             saving = evaluating or self._save_requested.is_set()
+            best = False
             if evaluating:
                 val_loss = self._record_eval(c.eval_sample_chars)
+                best = self._improves(val_loss)
             problem = self._unhealthy(val_loss, first_loss) if saving else None
             if problem:  # never save weights that went bad: the last good file stays the last
                 ending = "diverged"
                 message = self._divergence_message(problem)
                 break
             if evaluating:
-                checkpoint = self._save_quietly(val_loss)
+                checkpoint = self._save_quietly(val_loss, best)
             if c.sample_every and self.step % c.sample_every == 0:
                 sample = self.draw_sample()
             if self._save_requested.is_set():
                 self._save_requested.clear()
-                checkpoint = self._save_quietly(val_loss)
+                checkpoint = self._save_quietly(val_loss, best)
             now = time.perf_counter()
             if now - last_emit >= report_interval or val_loss is not None or sample or checkpoint:
                 last_speed = chars_since / max(train_time, 1e-9)  # training only, not evals
@@ -540,6 +556,7 @@ class Trainer:
                 last_emit, pending, chars_since, train_time = now, [], 0, 0.0
 
         # the end: evaluate and save (unless the weights are no good), then report
+        self.budget_spent = ending == "time_limit"
         val_loss = self.history.val[-1][1] if self.history.val else None
         checkpoint = str(self.latest_checkpoint) if self.latest_checkpoint else None
         already_saved = (checkpoint is not None and self._saved_step == self.step
@@ -553,7 +570,7 @@ class Trainer:
                 message = self._divergence_message(problem)
             else:
                 try:
-                    checkpoint = str(self.save(val_loss))
+                    checkpoint = str(self.save(val_loss, self._final_is_best(val_loss)))
                 except CheckpointWriteError as exc:
                     kept = self.kept_checkpoint_phrase("nothing was saved")
                     message = self.final_save_error = (
@@ -576,7 +593,7 @@ class Trainer:
             if done_here > 0:
                 eta = (c.iterations - self.step) * elapsed / done_here
         if c.max_time is not None:
-            remaining = max(0.0, c.max_time - elapsed)
+            remaining = max(0.0, c.max_time - self.budget_used - elapsed)
             eta = remaining if eta is None else min(eta, remaining)
         return Progress(event=event, step=self.step, total_steps=c.iterations,
                         train_loss=train_loss, val_loss=val_loss, lr=lr, chars_per_s=speed,
@@ -622,8 +639,25 @@ class Trainer:
             if self.history.val and self.history.val[-1][0] == self.step:
                 self.history.val.pop()  # the whole text's figure replaces a subset's
             self.history.val.append((self.step, val_loss))
-            self.best_val_loss = min(v for _, v in self.history.val)
         return val_loss
+
+    def _improves(self, score: float | None, shown: float | None = None) -> bool:
+        """Whether `score` (a periodic evaluation's, on the subset) is the run's best so far;
+        if so it becomes the best, shown as `shown` (default: the score itself)."""
+        if score is None or not math.isfinite(score):
+            return False
+        if self._best_score is not None and score > self._best_score:
+            return False
+        self._best_score = score
+        self.best_val_loss = score if shown is None else shown
+        return True
+
+    def _final_is_best(self, val_loss: float | None) -> bool:
+        """The best checkpoint is chosen like with like: the final model's score on the same
+        subset the periodic evaluations read decides, and its whole-text figure is shown."""
+        subset = self.config.eval_sample_chars
+        score = val_loss if self._eval_chars <= subset else self.evaluate(subset)
+        return self._improves(score, shown=val_loss)
 
     def _unhealthy(self, val_loss: float | None, first_loss: float | None) -> str | None:
         """What is wrong with the model now (checked before saving it), or None."""
@@ -658,6 +692,7 @@ class Trainer:
             "val_loss": val_loss,
             "best_val_loss": self.best_val_loss,
             "elapsed_s": self.elapsed_before + self._elapsed_this_run,
+            "time_budget_spent": self.budget_spent,
             "history": self.history.to_payload(),
             "rng": {"torch": torch.get_rng_state(), "batches": self.batch_generator.get_state()},
             "stream": {"position": self.stream_position,
@@ -667,8 +702,9 @@ class Trainer:
                        "fingerprint": self.corpus.fingerprint, "n_chars": len(self.corpus)},
         }
 
-    def save(self, val_loss: float | None = None) -> Path:
-        """Write a checkpoint named after corpus, step and val loss; keep only latest and best."""
+    def save(self, val_loss: float | None = None, best: bool = False) -> Path:
+        """Write a checkpoint named after corpus, step and val loss; keep only the latest and
+        the best (`best`: this one is the run's best so far)."""
         loss_part = f"-val{val_loss:.3f}" if val_loss is not None else ""
         base = f"{_safe_name(self.corpus.name)}-step{self.step:06d}{loss_part}"
         began = time.perf_counter()
@@ -689,7 +725,7 @@ class Trainer:
             self._written.append(path)
         self.latest_checkpoint = path
         self._saved_step = self.step
-        if val_loss is not None and val_loss <= (self.best_val_loss or math.inf):
+        if best:
             self.best_checkpoint = path
         for old in list(self._written):
             if old not in (self.latest_checkpoint, self.best_checkpoint):
@@ -705,7 +741,7 @@ class Trainer:
         last = self.latest_checkpoint or self.resumed_from
         return f"the last good checkpoint is {last}" if last else otherwise
 
-    def _save_quietly(self, val_loss: float | None) -> str | None:
+    def _save_quietly(self, val_loss: float | None, best: bool = False) -> str | None:
         """Save during training; a failed write is reported in the next event, training goes on.
 
         A failure is reported once, not at every save, until a save succeeds again; the files
@@ -716,7 +752,7 @@ class Trainer:
                                "diverged); the last good checkpoint is kept")
             return None
         try:
-            path = str(self.save(val_loss))
+            path = str(self.save(val_loss, best))
         except CheckpointWriteError as exc:
             if not self._save_failing:
                 self.save_error = (f"could not save a checkpoint in '{exc.path.parent}' "

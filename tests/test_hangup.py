@@ -234,6 +234,9 @@ def test_a_run_on_another_host_is_judged_by_its_heartbeat_alone(tmp_path):
     assert record.status(now=1000.0 + STALE_AFTER_S + 1) == "interrupted"
     here = RunRecord(**{**record.__dict__, "host": "here", "pid": 2**22 + 12345})
     assert here.status(now=1001.0, this_host="here") == "interrupted"  # no such process
+    # a live process on this host is trusted even when silent (stopped with Ctrl+Z)
+    alive = RunRecord(**{**record.__dict__, "host": "here"})
+    assert alive.status(now=1000.0 + 10 * STALE_AFTER_S, this_host="here") == "training"
 
 
 def test_two_processes_sharing_a_folder_never_touch_each_others_files(tmp_path):

@@ -53,7 +53,8 @@ def test_fields_the_user_set_are_kept():
     speed = FakeSpeed(2e10)
     plan = plan_for_budget(config, 1_000_000, VOCAB, 170.0, speed)
     assert plan.config.hidden_size == 128 and plan.config.dropout == 0.1
-    assert {hidden for hidden, _ in speed.asked} == {128}
+    assert speed.asked == [(128, 32)]  # the batch planned for the nearest width
+    assert plan.config.batch_size == 32
     every = config.override(batch_size=16, max_time=170.0)
     untouched = FakeSpeed(2e10)
     assert plan_for_budget(every, 1_000_000, VOCAB, 170.0, untouched).config == every

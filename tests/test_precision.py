@@ -74,9 +74,8 @@ def test_bf16_steps_learn_and_keep_float32_weights(faq, tmp_path):
 
 def test_auto_takes_bf16_only_when_it_is_faster(monkeypatch):
     def trial(step_seconds):
-        def timed(step, precision, device):
-            return step_seconds[precision.name]
-        monkeypatch.setattr(precision_module, "time_step", timed)
+        monkeypatch.setattr(precision_module, "_timed",
+                            lambda step, precision, device: step_seconds[precision.name])
         return choose_precision("auto", CPU, step=lambda: None, flags=["AVX512_BF16"])[0]
 
     faster = trial({"bf16": 0.05, "fp32": 0.1})
@@ -86,6 +85,16 @@ def test_auto_takes_bf16_only_when_it_is_faster(monkeypatch):
     no_flags = choose_precision("auto", CPU, step=lambda: None, flags=[])[0]
     assert no_flags.name == "fp32" and "no bf16 instructions" in no_flags.reason
     assert choose_precision("fp32", CPU)[0].name == "fp32"
+
+
+def test_the_comparison_takes_the_two_precisions_in_turns(monkeypatch):
+    """A neighbour that slows the machine for a moment slows both precisions alike."""
+    order = []
+    monkeypatch.setattr(precision_module, "_timed",
+                        lambda step, precision, device: order.append(precision.name) or 1.0)
+    precision_module.compare_steps(lambda: None, CPU)
+    timed = order[2:]  # after one warm-up of each
+    assert len(timed) >= 6 and all(a != b for a, b in zip(timed, timed[1:]))
 
 
 def test_auto_falls_back_and_an_explicit_bf16_is_refused_when_bf16_fails():

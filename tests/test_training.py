@@ -1,6 +1,7 @@
 import gc
 import math
 import threading
+import time
 import weakref
 
 import numpy as np
@@ -220,3 +221,53 @@ def test_periodic_evaluations_score_a_spread_subset_and_the_last_one_all(faq, tm
     assert scored[1] >= 0.95 * held_out  # the reported figure reads the whole held-out text
     trainer.model.forward = real_forward
     assert done.val_loss == pytest.approx(real_evaluate(), abs=1e-6)
+
+
+def test_the_best_checkpoint_is_chosen_on_the_same_subset(faq, tmp_path):
+    """The whole held-out text can score differently from the subset the periodic evaluations
+    read: the final model is compared with them on that subset, not on the whole text."""
+    config = tiny_config(iterations=60, eval_every=20, eval_sample_chars=1024,
+                         eval_max_chars=10**6)
+    trainer = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path)
+    real_evaluate = trainer.evaluate
+
+    def harder_whole_text(max_chars=None):  # as if the whole text were much harder
+        loss = real_evaluate(max_chars)
+        return loss + 1.0 if max_chars is None else loss
+
+    trainer.evaluate = harder_whole_text
+    done = trainer.run()
+    periodic = [v for _, v in trainer.history.val[:-1]]
+    assert done.val_loss > max(periodic)  # the whole text's figure, higher than any subset's
+    assert trainer.best_checkpoint == trainer.latest_checkpoint  # still the best model
+    assert done.best_val_loss == done.val_loss
+
+
+def test_a_time_budget_covers_the_whole_run_and_a_resumed_run_gets_the_rest(faq, tmp_path):
+    from chartui.checkpoint import load_checkpoint
+    from chartui.trainer import resume_config
+    config = tiny_config(eval_every=10**6).override(max_time=4.0)
+    assert config.iterations is None  # the time alone decides
+    first = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path)
+    events = []
+    half = first.run(lambda p: (events.append(p), p.elapsed_s > 1.5 and first.stop("hangup")))
+    assert half.state == "hangup"
+    last_lr = [e.lr for e in events if e.event == "step"][-1]
+    assert last_lr < 0.9 * config.lr  # well into the cosine
+
+    payload = load_checkpoint(half.checkpoint)
+    resumed = Trainer(faq, resume_config(payload, {}), device="cpu", checkpoint_dir=tmp_path,
+                      resume=half.checkpoint)
+    events = []
+    began = time.perf_counter()
+    done = resumed.run(events.append)
+    steps = [e for e in events if e.event == "step"]
+    assert steps[0].lr <= last_lr * 1.02  # the schedule goes on: not back at its peak
+    assert done.state == "time_limit"
+    assert done.elapsed_s <= config.max_time + 1.0  # both legs together
+    assert time.perf_counter() - began < config.max_time - 1.0  # the second leg: what was left
+    assert load_checkpoint(done.checkpoint)["time_budget_spent"] is True
+    # a run whose budget is used up starts a new one when resumed
+    again = Trainer(faq, resume_config(load_checkpoint(done.checkpoint), {}), device="cpu",
+                    checkpoint_dir=tmp_path, resume=done.checkpoint)
+    assert again.budget_used == 0.0

@@ -32,7 +32,7 @@ from textual.worker import Worker, get_current_worker
 from chartui.config import SamplingSettings, TrainConfig, parameter_count, preset
 from chartui.corpus import DEFAULT_CORPUS, Corpus
 from chartui.errors import ChartuiError
-from chartui.terminal import ENDINGS, detach_from_terminal, hangup_ignored, served
+from chartui.terminal import ENDINGS, detach_from_terminal, hangup_signals, served
 from chartui.tui.keymap import load_keymap
 from chartui.tui.messages import (CheckpointFailed, CheckpointOpened, CorpusFailed,
                                   CorpusLoaded, CorpusPeeked, GeneratedText, TrainerReady,
@@ -59,7 +59,7 @@ TOP_K_STEPS = (1, 2, 3, 5, 10, 20, 40)
 ACTIVE_STATES = ("starting", "training", "paused", "stopping")
 QUICK_START_PRIME = 32  # primes up to this long are read on the UI thread (about 3 ms)
 TRAINING_NICENESS = 10  # how far the training thread steps back for the UI (0 = not at all)
-SAVE_TIMEOUT_S = 120.0  # after a hang-up or SIGTERM, the longest wait for the run's save
+SAVE_TIMEOUT_S = 600.0  # after a hang-up or SIGTERM, the longest wait for the run's save
 EXIT_GRACE_S = 3.0  # then how long the app may take to close before the process just ends
 
 
@@ -175,7 +175,7 @@ class ChartuiApp(App):
         self.streaming = False  # its worker thread may still be stepping it
         self.generation = None  # the chartui.sampling.Generation being streamed or stepped
         self._quitting = False
-        self._training_ended = threading.Event()  # set by the training worker as it returns
+        self._run_ended = threading.Event()  # the current run's worker sets it as it returns
         self._startup_checkpoint = checkpoint or resume
         self._save_asked = False
         self.run_number = 0  # messages from an older run's worker are ignored
@@ -361,11 +361,13 @@ class ChartuiApp(App):
         self.trainer = None
         self.chart.set_history([], [])
         self.set_train_state("starting")
-        self._training_ended.clear()
-        self.train_worker = self._train_worker(self.corpus, self.config, resume, self.run_number)
+        self._run_ended = threading.Event()
+        self.train_worker = self._train_worker(self.corpus, self.config, resume, self.run_number,
+                                               self._run_ended)
 
     @work(thread=True, exclusive=True, group="training")
-    def _train_worker(self, corpus, config: TrainConfig, resume: str | None, run: int) -> None:
+    def _train_worker(self, corpus, config: TrainConfig, resume: str | None, run: int,
+                      ended: threading.Event) -> None:
         worker = get_current_worker()
         yield_cpu_to_ui()  # before torch starts this thread's pool of compute threads
         try:
@@ -387,13 +389,15 @@ class ChartuiApp(App):
                               checkpoint_dir=self.checkpoint_dir, resume=resume,
                               resume_payload=payload)
             trainer.publish_snapshots = True  # generation may start while a step runs
+            if worker.is_cancelled:  # the app closed while the trainer was set up: no run
+                return
             self.post_message(TrainerReady(trainer, run))
             trainer.run(lambda p: self.post_message(TrainingProgress(p, run)),
                         should_stop=lambda: worker.is_cancelled)
         except Exception as exc:  # noqa: BLE001 - shown as one sentence, the app keeps running
             self.post_message(TrainingFailed(failure_message(exc), run))
         finally:
-            self._training_ended.set()
+            ended.set()
 
     def on_trainer_ready(self, message: TrainerReady) -> None:
         if message.run != self.run_number or not self.is_running:
@@ -849,34 +853,52 @@ class ChartuiApp(App):
     def _handle_signals(self) -> None:
         """SIGTERM, and SIGHUP when the terminal goes away (an SSH connection that drops, a
         killed tmux session), stop and save a training run and end the app: see `end_on_signal`.
-        Not in headless tests, whose event loop is the test runner's; not SIGHUP under nohup."""
+        Not in headless tests, whose process is the test runner's; not SIGHUP under nohup.
+
+        Plain `signal.signal` handlers, not the event loop's: they run even while the UI
+        thread is blocked handing output to a terminal that has stopped reading."""
         if self.is_headless:
             return
-        signals = [signal.SIGTERM] + ([] if hangup_ignored() else [signal.SIGHUP])
         loop = asyncio.get_running_loop()
-        for sig in signals:
-            loop.add_signal_handler(sig, self.end_on_signal, ENDINGS[sig])
 
-    def end_on_signal(self, ending: str) -> None:
-        """Drop a running generation, stop and save a training run (its run log says `ending`:
-        hangup or interrupted), then exit. After a hang-up the terminal is gone: the standard
-        streams are pointed at /dev/null first, so that no write can fail or block the save;
-        and if the screen is stuck all the same, the process ends once the run is saved."""
+        def on_signal(signum, frame) -> None:
+            self.end_on_signal(ENDINGS[signum], loop)
+
+        for sig in [signal.SIGTERM, *hangup_signals()]:
+            signal.signal(sig, on_signal)
+
+    def end_on_signal(self, ending: str, loop: asyncio.AbstractEventLoop) -> None:
+        """Stop and save a training run (its run log says `ending`: hangup or interrupted), drop
+        a generation, and exit. After a hang-up the terminal is gone: the standard streams are
+        pointed at /dev/null first, so that no write can fail or block the save. Only
+        thread-safe steps here; the rest is left to the UI thread, and if that is stuck all
+        the same, the process ends by itself once the run is saved (`_end_once_saved`)."""
         if ending == "hangup":
             detach_from_terminal()
+        trainer, ended = self.trainer, self._run_ended
+        training = trainer is not None and self.training_active()
+        if training:
+            trainer.stop(ending)
+        threading.Thread(target=self._end_once_saved, args=(trainer if training else None, ended),
+                         daemon=True, name="chartui-exit").start()
+        loop.call_soon_threadsafe(self._close_after_signal, training)
+
+    def _close_after_signal(self, training: bool) -> None:
         if self.streaming and self.gen_worker is not None:
             self.gen_worker.cancel()
-        if self.trainer is None or not self.training_active():  # nothing trained to save
+        if training:
+            self._quitting = True  # the run's last event closes the app
+        else:
             self.exit()
-            return
-        self._quitting = True
-        self.trainer.stop(ending)
-        threading.Thread(target=self._end_once_saved, daemon=True, name="chartui-exit").start()
 
-    def _end_once_saved(self) -> None:
-        self._training_ended.wait(SAVE_TIMEOUT_S)
-        time.sleep(EXIT_GRACE_S)  # the app normally closes in this time, after the run's end
-        os._exit(0)
+    @staticmethod
+    def _end_once_saved(trainer, ended: threading.Event) -> None:
+        """The last resort after a signal: once the run's worker has returned (its checkpoint
+        and run log written), give the app a moment to close, then end the process."""
+        if trainer is not None and not ended.wait(SAVE_TIMEOUT_S):
+            os._exit(1)  # the save never finished: the last good checkpoint stays
+        time.sleep(EXIT_GRACE_S)
+        os._exit(1 if trainer is not None and trainer.final_save_error else 0)
 
     def on_exit_app(self, message) -> None:
         """Every way out passes here before the app closes, also a browser tab closed under

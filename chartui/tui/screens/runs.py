@@ -12,7 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
-from chartui.runs import RUNS_FOLDER, RunRecord, list_runs, read_run, skipped_note
+from chartui.runs import (LIVE_STATES, RUNS_FOLDER, RunRecord, list_runs, read_run,
+                          skipped_note)
 from chartui.tui import widget_css
 from chartui.units import format_count
 
@@ -163,7 +164,7 @@ class RunsScreen(ModalScreen[None]):
         """Read the runs that are still going again, so their row keeps up."""
         table = self.query_one(DataTable)
         for run_id, run in list(self.runs.items()):
-            if run.state not in ("training", "paused"):
+            if run.status() not in LIVE_STATES:  # ended, or died without a word
                 continue
             fresh = read_run(self.folder / RUNS_FOLDER / f"{run_id}.json")
             if fresh is None:
@@ -172,6 +173,7 @@ class RunsScreen(ModalScreen[None]):
             cells = run_cells(fresh)
             for key, _, right in COLUMNS[1:]:
                 table.update_cell(run_id, key, _cell(cells[key], right))
+        self.show_note()
 
 
 class ValidationCurves(PlotextPlot):
