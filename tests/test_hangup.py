@@ -148,28 +148,22 @@ def test_hanging_up_chartui_train_saves_and_exits(tmp_path):
         checkpoint["history"]["train"].tolist()
 
 
-def test_hanging_up_the_app_saves_and_exits(tmp_path, small_checkpoint):
+@pytest.mark.parametrize("ending", ["hangup", "interrupted"])
+def test_hanging_up_or_terminating_the_app_saves_and_exits(tmp_path, small_checkpoint, ending):
     folder = tmp_path / "ck"
     terminal = PseudoTerminal([str(FAQ), "--resume", str(small_checkpoint),
                                "--checkpoint-dir", str(folder)], tmp_path)
     wait_until(lambda: past_an_evaluation(folder), what="the app training past an evaluation")
     evaluated_at = the_run(folder).val_history[-1][0]
-    terminal.hang_up()
+    if ending == "hangup":
+        terminal.hang_up()
+    else:
+        os.kill(terminal.pid, signal.SIGTERM)
     assert terminal.wait() == 0
-    run, _ = assert_saved_after_the_last_evaluation(folder, "hangup", evaluated_at)
+    run, _ = assert_saved_after_the_last_evaluation(folder, ending, evaluated_at)
     assert run.resumed_from == str(small_checkpoint)
-
-
-def test_sigterm_to_the_app_saves_and_exits(tmp_path, small_checkpoint):
-    folder = tmp_path / "ck"
-    terminal = PseudoTerminal([str(FAQ), "--resume", str(small_checkpoint),
-                               "--checkpoint-dir", str(folder)], tmp_path)
-    wait_until(lambda: past_an_evaluation(folder), what="the app training past an evaluation")
-    evaluated_at = the_run(folder).val_history[-1][0]
-    os.kill(terminal.pid, signal.SIGTERM)
-    assert terminal.wait() == 0
-    assert_saved_after_the_last_evaluation(folder, "interrupted", evaluated_at)
-    terminal.hang_up()
+    if ending != "hangup":
+        terminal.hang_up()
 
 
 def web_packet(kind: bytes, payload: dict) -> bytes:
