@@ -13,6 +13,7 @@ import re
 import tempfile
 import warnings
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -21,6 +22,7 @@ from chartui import __version__
 from chartui.errors import ChartuiError
 from chartui.files import NEW_FILE_MODE, NO_HARD_LINKS, user_path
 from chartui.model import CharLSTM, ModelConfig
+from chartui.progress import LossHistory
 from chartui.vocab import Vocabulary
 
 FORMAT = "chartui-checkpoint"
@@ -218,3 +220,26 @@ def load_model(path: str | Path, device: torch.device | str = "cpu"
     payload = load_checkpoint(path, map_location="cpu")
     model, vocab = model_from_checkpoint(payload, path)
     return model.to(device).eval(), vocab, payload
+
+
+@dataclass(frozen=True)
+class CheckpointSummary:
+    """What the UI shows of an opened checkpoint, read from its payload once."""
+
+    path: str
+    corpus_name: str | None
+    parameters: int
+    step: int
+    total_steps: int | None
+    best_val_loss: float | None
+    elapsed_s: float | None
+    history: LossHistory
+
+    @classmethod
+    def of(cls, payload: dict, path: str | Path, model: CharLSTM) -> CheckpointSummary:
+        return cls(path=str(path), corpus_name=(payload.get("corpus") or {}).get("name"),
+                   parameters=model.num_parameters(), step=int(payload["step"]),
+                   total_steps=(payload.get("train_config") or {}).get("iterations"),
+                   best_val_loss=payload.get("best_val_loss"),
+                   elapsed_s=payload.get("elapsed_s"),
+                   history=LossHistory.from_payload(payload.get("history")))

@@ -30,7 +30,8 @@ from chartui.curves import downsample
 from chartui.files import write_text_atomically
 
 if TYPE_CHECKING:
-    from chartui.trainer import Listener, Progress, Trainer
+    from chartui.progress import Listener, Progress
+    from chartui.trainer import Trainer
 
 FORMAT = "chartui-run"
 FORMAT_VERSION = 1

@@ -15,7 +15,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,74 +29,16 @@ from chartui.errors import ChartuiError
 from chartui.model import CharLSTM, ModelConfig, resolve_device
 from chartui.planner import UNPLANNED, plan_for_budget
 from chartui.precision import Precision, choose_precision, time_step, trial_step
+from chartui.progress import Listener, LossHistory, Progress, RunState
 from chartui.runs import RunLog
 from chartui.sampling import sample_text
 from chartui.vocab import Vocabulary
 
-LN2 = math.log(2)
 MAX_PARAMETERS = 200_000_000
 PUBLISH_SECONDS = 0.25  # how stale a snapshot taken while a step runs may be
 HEARTBEAT_S = 5.0  # a paused run still reports this often, for its run log's heartbeat
 STEP_OVERHEAD = 1.15  # a whole training step against a trial's forward and backward pass
 DIVERGENCE_FACTOR = 3.0  # char-rnn's rule: stop when the loss exceeds 3x the first loss
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What the training loop reports.
-
-    event: "start", "step" or "done". `val_loss` is set when the model was just evaluated,
-    `sample` when a sample was just drawn, `checkpoint` when a file was just written.
-    On "done", `state` says how it ended: finished, time_limit, stopped or diverged.
-    """
-
-    event: str
-    step: int
-    total_steps: int | None
-    train_loss: float | None
-    val_loss: float | None
-    lr: float
-    chars_per_s: float
-    elapsed_s: float
-    eta_s: float | None
-    state: str
-    sample: str | None = None
-    checkpoint: str | None = None
-    best_val_loss: float | None = None
-    message: str | None = None
-    precision: str | None = None  # the precision the steps run in: fp32 or bf16
-
-    @property
-    def val_bpc(self) -> float | None:
-        """Validation loss in bits per character."""
-        return None if self.val_loss is None else self.val_loss / LN2
-
-    def to_json(self) -> dict:
-        values = asdict(self)
-        values["val_bpc"] = self.val_bpc
-        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in values.items()}
-
-
-Listener = Callable[[Progress], None]
-
-
-@dataclass
-class LossHistory:
-    """Every step's training loss and every evaluation's validation loss."""
-
-    train: list[float]
-    val: list[tuple[int, float]]
-
-    def to_payload(self) -> dict:
-        return {"train": torch.tensor(self.train, dtype=torch.float32),
-                "val": torch.tensor(self.val, dtype=torch.float64).reshape(-1, 2)}
-
-    @classmethod
-    def from_payload(cls, payload: dict | None) -> "LossHistory":
-        if not payload:
-            return cls([], [])
-        return cls(payload["train"].tolist(),
-                   [(int(s), float(v)) for s, v in payload["val"].tolist()])
 
 
 def _safe_name(name: str) -> str:
