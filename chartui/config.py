@@ -124,7 +124,7 @@ class TrainConfig:
         whole("eval_sample_chars", 1, 1_000_000_000)
         whole("sample_every", 0, 1_000_000_000)
         whole("sample_length", 1, 100_000)
-        real("sample_temperature", 0.0, 10.0)
+        real("sample_temperature", 0.0, MAX_TEMPERATURE)
         if self.sample_top_k is not None:
             whole("sample_top_k", 1, 1_000_000)
         if self.schedule not in SCHEDULES:
@@ -189,7 +189,9 @@ def learning_rate(config: TrainConfig, step: int, time_fraction: float = 0.0) ->
     return floor + (config.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-MAX_TEMPERATURE = 10.0
+MAX_TEMPERATURE = 10.0  # the highest a sample may ask for
+# the app's [ ] keys move in these steps up to this (beyond it text is mostly noise)
+TEMPERATURE_KEY_STEP, TEMPERATURE_KEY_MAX = 0.1, 2.0
 MAX_LENGTH = 1_000_000
 
 
