@@ -29,7 +29,7 @@ from chartui.errors import ChartuiError
 from chartui.model import CharLSTM, ModelConfig, resolve_device
 from chartui.planner import UNPLANNED, plan_for_budget
 from chartui.precision import Precision, choose_precision, time_step, trial_step
-from chartui.progress import Listener, LossHistory, Progress, RunState
+from chartui.progress import Listener, LossHistory, Progress, RunState, RunSummary
 from chartui.runs import RunLog
 from chartui.sampling import sample_text
 from chartui.vocab import Vocabulary
@@ -265,6 +265,18 @@ class Trainer:
     def request_save(self) -> None:
         """Save a checkpoint after the current step."""
         self._save_requested.set()
+
+    def summary(self) -> RunSummary:
+        """What this run is, for a UI to show (set up, not yet trained further)."""
+        return RunSummary(corpus_name=self.corpus.name, vocab=self.corpus.vocab,
+                          parameters=self.model.num_parameters(), device=str(self.device),
+                          precision=self.precision.name, step=self.step,
+                          total_steps=self.config.iterations, best_val_loss=self.best_val_loss,
+                          history=self.loss_history())
+
+    def loss_history(self) -> LossHistory:
+        """A copy of every step's training loss and every evaluation so far."""
+        return self.history.copy()
 
     def snapshot_model(self) -> CharLSTM:
         """A copy of the model's weights taken between steps, in eval mode.
