@@ -19,6 +19,7 @@ from pathlib import Path
 STARTED_AT = time.perf_counter()  # --max-time counts from here: start-up is part of the budget
 
 from chartui import __version__
+from chartui.config import TrainConfig, preset
 from chartui.corpus import DEFAULT_CORPUS
 from chartui.errors import ChartuiError
 from chartui.files import user_path
@@ -66,6 +67,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"chartui: error: {message} (see `{self.prog} --help`)\n")
 
 
+_OPTION_TYPES = {"whole": _positive_int, "real": _number, "choice": str, "text": str}
+
+
+def _add_setting_options(parser: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig setting, named, typed and explained by its `Setting`: its
+    flag, or the field's name with dashes (--hidden, --seq-len), sets the field."""
+    for name, setting in TrainConfig.settings().items():
+        parser.add_argument(f"--{setting.flag or name.replace('_', '-')}", dest=name,
+                            type=_OPTION_TYPES[setting.kind], metavar=setting.metavar,
+                            help=setting.help)
+
+
 def build_parser() -> dict[str, argparse.ArgumentParser]:
     app = _Parser(prog="chartui", description=(
         "A terminal playground for character-level language models. With no command, opens the "
@@ -89,46 +102,8 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     train.add_argument("--preset", default=None,
                        help="default (fast on a CPU), lesson (the LSTMCell lesson) or anna "
                             "(the Anna Karenina tutorial); options below override it")
-    train.add_argument("--iterations", type=_positive_int,
-                       help="training steps to run (without --max-time, steps alone decide)")
-    train.add_argument("--max-time", type=_number, metavar="SECONDS",
-                       help="stop after this many seconds (default preset: 300); the "
-                            "learning-rate schedule, and the model when --hidden, "
-                            "--batch-size or --dropout are left out, are planned for this "
-                            "time (without --iterations, time alone decides)")
-    train.add_argument("--precision", help="auto (bf16 where this machine has it and it is "
-                                           "faster, else fp32; default), fp32 or bf16")
-    train.add_argument("--batch-size", type=_positive_int)
-    train.add_argument("--seq-len", type=_positive_int, help="characters per training window")
-    train.add_argument("--batching", help="stream (continuous streams, state carried; default) "
-                                          "or random (random windows from a zero state)")
-    train.add_argument("--embedding", type=_positive_int, dest="embedding_dim")
-    train.add_argument("--hidden", type=_positive_int, dest="hidden_size")
-    train.add_argument("--layers", type=_positive_int, dest="num_layers")
-    train.add_argument("--dropout", type=_number)
-    train.add_argument("--lr", type=_number, help="Adam learning rate")
-    train.add_argument("--schedule", help="cosine (warm-up then cosine decay) or constant")
-    train.add_argument("--warmup", type=_positive_int, dest="warmup_steps")
-    train.add_argument("--clip", type=_number, help="gradient-norm clipping (0 = off)")
-    train.add_argument("--val-fraction", type=_number,
-                       help="share of the text held out for validation (default 0.1)")
-    train.add_argument("--eval-every", type=_positive_int)
-    train.add_argument("--sample-every", type=_positive_int, help="0 = no periodic samples")
-    train.add_argument("--min-lr-ratio", type=_number,
-                       help="where the cosine schedule ends, as a share of --lr (default 0.02)")
-    train.add_argument("--eval-chars", type=_positive_int, dest="eval_max_chars",
-                       help="most validation characters scored by the final evaluation")
-    train.add_argument("--eval-sample-chars", type=_positive_int, dest="eval_sample_chars",
-                       help="validation characters scored by each periodic evaluation")
-    train.add_argument("--prime", dest="sample_prime", help="prime for periodic samples")
-    train.add_argument("--sample-length", type=_positive_int)
-    train.add_argument("--sample-temperature", type=_number)
-    train.add_argument("--sample-top-k", type=_positive_int)
-    train.add_argument("--seed", type=_positive_int)
-    train.add_argument("--vocabulary", help="corpus (its own characters) or printable "
-                                            "(the lesson's string.printable)")
+    _add_setting_options(train)
     train.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
-    train.add_argument("--engine", help="fast (fused kernel, default) or cell (per-step loop)")
     train.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
     train.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint")
     train.add_argument("--encoding", help="text encoding of the corpus file (default UTF-8)")
@@ -180,18 +155,10 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
 
 # --- commands -----------------------------------------------------------------------------------
 
-TRAIN_OPTIONS = ("iterations", "max_time", "batch_size", "seq_len", "batching", "embedding_dim",
-                 "hidden_size", "num_layers", "dropout", "lr", "schedule", "warmup_steps", "clip",
-                 "min_lr_ratio", "val_fraction", "eval_every", "eval_max_chars", "sample_every",
-                 "sample_prime", "sample_length", "sample_temperature", "sample_top_k", "seed",
-                 "vocabulary", "engine", "precision", "eval_sample_chars")
-
-
 def train_config_from_args(args: argparse.Namespace, resume_payload: dict | None):
     """The preset (or the resumed run's settings) with the options given on the command line."""
-    from chartui.config import preset
-
-    overrides = {k: getattr(args, k) for k in TRAIN_OPTIONS if getattr(args, k) is not None}
+    overrides = {name: getattr(args, name) for name in TrainConfig.settings()
+                 if getattr(args, name) is not None}
     if resume_payload is not None:
         from chartui.trainer import resume_config
         if args.preset:

@@ -4,14 +4,25 @@
 a setting that learns fast on a 2-core CPU: a five-minute run whose model (hidden size, batch
 size, dropout: the fields left empty) is sized for its time budget when it starts
 (`chartui.planner`). Any field can be overridden.
+
+Each field of `TrainConfig` carries a `Setting` (its field metadata): what values it accepts,
+its label on the settings screen, its `chartui train` option and that option's help.
+`TrainConfig.validate`, the command line and the settings form are all derived from it.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Literal
 
 from chartui.errors import ChartuiError
+
+MAX_TEMPERATURE = 10.0  # the highest a sample may ask for
+# the app's [ ] keys move in these steps up to this (beyond it text is mostly noise)
+TEMPERATURE_KEY_STEP, TEMPERATURE_KEY_MAX = 0.1, 2.0
+MAX_LENGTH = 1_000_000
+MAX_SEED = 2**63 - 1  # seeds are whole numbers that fit a signed 64-bit integer
 
 
 class SettingError(ChartuiError):
@@ -23,40 +34,154 @@ class SettingError(ChartuiError):
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Every hyperparameter of a training run."""
+class Setting:
+    """What one `TrainConfig` field accepts and how people see it: the one source for its rule
+    (`validate`), its `chartui train` option and its row on the settings screen.
 
-    preset: str = "default"
+    `kind` is "whole" (an int from `low` to `high`), "real" (a finite number from `low`, or
+    above it when `low_open`, up to `high`), "choice" (one of `choices`) or "text" (any string).
+    `optional` says what None means, in a word or two for the form ("fit time": empty is sized
+    for the time budget); None: a value is required.
+    """
+
+    kind: Literal["whole", "real", "choice", "text"]
+    label: str                  # the settings form's label
+    help: str                   # the command-line option's one-line help
+    low: float = 0
+    high: float = 0
+    low_open: bool = False
+    choices: tuple[str, ...] = ()
+    optional: str | None = None
+    flag: str | None = None     # the option's name when it is not the field's, e.g. "hidden"
+    metavar: str | None = None  # the option's placeholder in --help, when not the field's name
+
+    def allows(self, value: Any) -> bool:
+        """Whether `value` obeys this setting's rule (None is `validate`'s concern)."""
+        if self.kind == "whole":
+            return (isinstance(value, int) and not isinstance(value, bool)
+                    and self.low <= value <= self.high)
+        if self.kind == "real":
+            return (isinstance(value, (int, float)) and math.isfinite(value)
+                    and (self.low < value if self.low_open else self.low <= value)
+                    and value <= self.high)
+        if self.kind == "choice":
+            return value in self.choices
+        return isinstance(value, str)
+
+    def rule(self) -> str:
+        """The advice for a refused value, e.g. "use a whole number from 1 to 16"."""
+        if self.kind == "whole":
+            return f"use a whole number from {self.low:,} to {self.high:,}"
+        if self.kind == "real":
+            side = f"above {self.low:g}" if self.low_open else f"from {self.low:g}"
+            return f"use a number {side} up to {self.high:g}"
+        if self.kind == "choice":
+            return f"use one of: {', '.join(self.choices)}"
+        return "use text"
+
+
+def _setting(default: Any, setting: Setting) -> Any:
+    """A dataclass field with `default` that carries `setting` as its metadata."""
+    return field(default=default, metadata={"setting": setting})
+
+
+def _whole(default: int | None, low: int, high: int, label: str, help: str, **more) -> Any:
+    return _setting(default, Setting("whole", label, help, low=low, high=high, **more))
+
+
+def _real(default: float | None, low: float, high: float, label: str, help: str,
+          **more) -> Any:
+    return _setting(default, Setting("real", label, help, low=low, high=high, **more))
+
+
+def _choice(default: str, choices: tuple[str, ...], label: str, help: str, **more) -> Any:
+    return _setting(default, Setting("choice", label, help, choices=choices, **more))
+
+
+def _text(default: str, label: str, help: str, **more) -> Any:
+    return _setting(default, Setting("text", label, help, **more))
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every hyperparameter of a training run, each with its `Setting` (see `settings`)."""
+
+    preset: str = "default"  # the preset the other fields started from
     # model
-    embedding_dim: int = 64
-    hidden_size: int | None = None      # None: sized for the time budget (chartui.planner)
-    num_layers: int = 1
-    dropout: float | None = None        # None: chosen for the time budget
-    vocabulary: str = "corpus"          # "corpus" (its own characters) or "printable"
+    embedding_dim: int = _whole(64, 1, 4096, "embedding size",
+                                "size of each character's embedding vector", flag="embedding")
+    hidden_size: int | None = _whole(
+        None, 1, 8192, "hidden", "LSTM units per layer (left out: sized for the time budget)",
+        optional="fit time", flag="hidden")
+    num_layers: int = _whole(1, 1, 16, "layers", "stacked LSTM layers", flag="layers")
+    dropout: float | None = _real(
+        None, 0.0, 0.95, "dropout",
+        "dropout on each layer's output (left out: chosen for the time budget)", optional="fit")
+    vocabulary: str = _choice("corpus", ("corpus", "printable"), "vocabulary",
+                              "corpus (its own characters) or printable "
+                              "(the lesson's string.printable)")
     # optimisation
-    batch_size: int | None = None       # None: chosen for the time budget
-    seq_len: int = 50
-    batching: str = "stream"            # "stream" (state carried) or "random" windows
-    lr: float = 1e-2
-    schedule: str = "cosine"            # "cosine" (warm-up, then cosine decay) or "constant"
-    warmup_steps: int = 50
-    min_lr_ratio: float = 0.02
-    clip: float = 5.0                   # gradient-norm clipping; 0 turns it off
-    iterations: int | None = None       # None: until --max-time runs out
-    max_time: float | None = 300.0      # seconds; plans the schedule (and the model) when given
-    engine: str = "fast"                # "fast" (fused kernel) or "cell" (per-step loop)
-    precision: str = "auto"             # "auto", "fp32" or "bf16" (chartui.precision)
-    seed: int = 1234
+    batch_size: int | None = _whole(
+        None, 1, 65_536, "batch",
+        "windows trained on at once (left out: chosen for the time budget)", optional="fit time")
+    seq_len: int = _whole(50, 1, 100_000, "window (chars)", "characters per training window")
+    batching: str = _choice("stream", ("stream", "random"), "batches",
+                            "stream (continuous streams, state carried; default) "
+                            "or random (random windows from a zero state)")
+    lr: float = _real(1e-2, 0.0, 10.0, "learning rate (Adam)", "Adam learning rate",
+                      low_open=True)
+    schedule: str = _choice("cosine", ("cosine", "constant"), "lr schedule",
+                            "cosine (warm-up then cosine decay) or constant")
+    warmup_steps: int = _whole(50, 0, 10_000_000, "warm-up steps",
+                               "steps of linear learning-rate warm-up", flag="warmup")
+    min_lr_ratio: float = _real(
+        0.02, 0.0, 1.0, "final lr ratio",
+        "where the cosine schedule ends, as a share of --lr (default 0.02)")
+    clip: float = _real(5.0, 0.0, 1e6, "grad-norm clip (0 off)",
+                        "gradient-norm clipping (0 = off)")
+    iterations: int | None = _whole(
+        None, 1, 1_000_000_000, "iterations",
+        "training steps to run (without --max-time, steps alone decide)", optional="time")
+    max_time: float | None = _real(
+        300.0, 0.0, 1e8, "time limit s",
+        "stop after this many seconds (default preset: 300); the learning-rate schedule, and "
+        "the model when --hidden, --batch-size or --dropout are left out, are planned for this "
+        "time (without --iterations, time alone decides)",
+        low_open=True, optional="none", metavar="SECONDS")
+    engine: str = _choice("fast", ("fast", "cell"), "engine",
+                          "fast (fused kernel, default) or cell (per-step loop)")
+    precision: str = _choice("auto", ("auto", "fp32", "bf16"), "precision",
+                             "auto (bf16 where this machine has it and it is faster, else fp32; "
+                             "default), fp32 or bf16")
+    seed: int = _whole(1234, 0, MAX_SEED, "seed",
+                       "seeds the weights, the batches and the samples")
     # evaluation, samples
-    val_fraction: float = 0.1
-    eval_every: int = 400
-    eval_max_chars: int = 131_072       # the final evaluation scores up to this many
-    eval_sample_chars: int = 16_384     # each periodic one, a subset spread over the text
-    sample_every: int = 400
-    sample_prime: str = "Th"
-    sample_length: int = 200
-    sample_temperature: float = 0.8
-    sample_top_k: int | None = None
+    val_fraction: float = _real(0.1, 0.0, 0.5, "validation share",
+                                "share of the text held out for validation (default 0.1)")
+    eval_every: int = _whole(400, 1, 1_000_000_000, "evaluate every",
+                             "steps between evaluations on the held-out text")
+    eval_max_chars: int = _whole(
+        131_072, 1, 1_000_000_000, "final eval chars",
+        "most validation characters scored by the final evaluation", flag="eval-chars")
+    eval_sample_chars: int = _whole(
+        16_384, 1, 1_000_000_000, "periodic eval chars",
+        "validation characters scored by each periodic evaluation")
+    sample_every: int = _whole(400, 0, 1_000_000_000, "sample every (0 off)",
+                               "0 = no periodic samples")
+    sample_prime: str = _text("Th", "sample prime", "prime for periodic samples", flag="prime")
+    sample_length: int = _whole(200, 1, 100_000, "sample length",
+                                "characters in each periodic sample")
+    sample_temperature: float = _real(0.8, 0.0, MAX_TEMPERATURE, "sample temperature",
+                                      "temperature of periodic samples (0 = greedy)")
+    sample_top_k: int | None = _whole(
+        None, 1, 1_000_000, "sample top-k",
+        "periodic samples draw from the K likeliest characters (left out: all)",
+        optional="all")
+
+    @classmethod
+    def settings(cls) -> dict[str, Setting]:
+        """Each field's `Setting` by field name, in field order: every field but `preset`."""
+        return {f.name: f.metadata["setting"] for f in fields(cls) if "setting" in f.metadata}
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -83,68 +208,20 @@ class TrainConfig:
         return replace(self, **changes)
 
     def validate(self) -> None:
-        """Refuse silly values with one clear sentence."""
-        def bad(name: str, value, rule: str):
-            raise SettingError(f"{name.replace('_', '-')} {value!r} is not allowed: {rule}", name)
-
-        def whole(name: str, low: int, high: int):
+        """Refuse silly values with one clear sentence: each field by its `Setting`'s rule (None
+        only where the setting is optional), then whether the run would end at all."""
+        for name, setting in self.settings().items():
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                bad(name, value, f"use a whole number from {low:,} to {high:,}")
-
-        def real(name: str, low: float, high: float, low_open: bool = False):
-            value = getattr(self, name)
-            ok = isinstance(value, (int, float)) and math.isfinite(value) and (
-                low < value if low_open else low <= value) and value <= high
-            if not ok:
-                side = f"above {low:g}" if low_open else f"from {low:g}"
-                bad(name, value, f"use a number {side} up to {high:g}")
-
-        whole("embedding_dim", 1, 4096)
-        if self.hidden_size is not None:
-            whole("hidden_size", 1, 8192)
-        whole("num_layers", 1, 16)
-        if self.dropout is not None:
-            real("dropout", 0.0, 0.95)
-        if self.batch_size is not None:
-            whole("batch_size", 1, 65_536)
-        whole("seq_len", 1, 100_000)
-        real("lr", 0.0, 10.0, low_open=True)
-        whole("warmup_steps", 0, 10_000_000)
-        real("min_lr_ratio", 0.0, 1.0)
-        real("clip", 0.0, 1e6)
-        if self.iterations is not None:
-            whole("iterations", 1, 1_000_000_000)
-        if self.max_time is not None:
-            real("max_time", 0.0, 1e8, low_open=True)
-        whole("seed", 0, 2**63 - 1)
-        real("val_fraction", 0.0, 0.5)
-        whole("eval_every", 1, 1_000_000_000)
-        whole("eval_max_chars", 1, 1_000_000_000)
-        whole("eval_sample_chars", 1, 1_000_000_000)
-        whole("sample_every", 0, 1_000_000_000)
-        whole("sample_length", 1, 100_000)
-        real("sample_temperature", 0.0, MAX_TEMPERATURE)
-        if self.sample_top_k is not None:
-            whole("sample_top_k", 1, 1_000_000)
-        if self.schedule not in SCHEDULES:
-            bad("schedule", self.schedule, f"use one of: {', '.join(SCHEDULES)}")
-        if self.batching not in BATCHING:
-            bad("batching", self.batching, f"use one of: {', '.join(BATCHING)}")
-        if self.engine not in ("fast", "cell"):
-            bad("engine", self.engine, "use fast or cell")
-        if self.precision not in PRECISIONS:
-            bad("precision", self.precision, f"use one of: {', '.join(PRECISIONS)}")
-        if self.vocabulary not in ("corpus", "printable"):
-            bad("vocabulary", self.vocabulary, "use corpus or printable")
+            if not (value is None and setting.optional) and not setting.allows(value):
+                raise SettingError(f"{name.replace('_', '-')} {value!r} is not allowed: "
+                                   f"{setting.rule()}", name)
         if self.iterations is None and self.max_time is None:
             raise SettingError("give --iterations or --max-time, or training would never end",
                                "iterations")
 
 
-SCHEDULES = ("cosine", "constant")
-PRECISIONS = ("auto", "fp32", "bf16")
-BATCHING = ("stream", "random")
+PRECISIONS = TrainConfig.settings()["precision"].choices
+ENGINES = TrainConfig.settings()["engine"].choices
 
 PRESETS: dict[str, TrainConfig] = {
     "default": TrainConfig(),
@@ -187,12 +264,6 @@ def learning_rate(config: TrainConfig, step: int, time_fraction: float = 0.0) ->
     progress = min(1.0, max(0.0, progress))
     floor = config.lr * config.min_lr_ratio
     return floor + (config.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-MAX_TEMPERATURE = 10.0  # the highest a sample may ask for
-# the app's [ ] keys move in these steps up to this (beyond it text is mostly noise)
-TEMPERATURE_KEY_STEP, TEMPERATURE_KEY_MAX = 0.1, 2.0
-MAX_LENGTH = 1_000_000
 
 
 @dataclass

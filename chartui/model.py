@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from chartui.config import ENGINES
 from chartui.errors import ChartuiError
 
-ENGINES = ("fast", "cell")
 State = tuple[torch.Tensor, torch.Tensor]  # h and c, each (layers, batch, hidden)
 
 

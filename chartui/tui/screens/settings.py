@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import fields
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,52 +10,46 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from chartui.config import BATCHING, PRECISIONS, PRESETS, SCHEDULES, SettingError, TrainConfig
+from chartui.config import PRESETS, Setting, SettingError, TrainConfig
 from chartui.tui import widget_css
 
-CHOICES = {"schedule": SCHEDULES, "engine": ("fast", "cell"), "batching": BATCHING,
-           "vocabulary": ("corpus", "printable"), "precision": PRECISIONS}
-LABELS = {
-    "embedding_dim": "embedding size", "hidden_size": "hidden (empty: fit time)",
-    "num_layers": "layers", "dropout": "dropout (empty: fit)", "vocabulary": "vocabulary",
-    "batch_size": "batch (empty: fit time)", "seq_len": "window (chars)", "batching": "batches",
-    "lr": "learning rate (Adam)",
-    "schedule": "lr schedule", "warmup_steps": "warm-up steps", "min_lr_ratio": "final lr ratio",
-    "clip": "grad-norm clip (0 off)", "iterations": "iterations (empty: time)",
-    "max_time": "time limit s (empty: none)", "engine": "engine",
-    "precision": "precision", "seed": "seed",
-    "val_fraction": "validation share", "eval_every": "evaluate every", "eval_max_chars":
-    "final eval chars", "eval_sample_chars": "periodic eval chars",
-    "sample_every": "sample every (0 off)", "sample_prime": "sample prime",
-    "sample_length": "sample length", "sample_temperature": "sample temperature",
-    "sample_top_k": "sample top-k (empty all)",
-}
-OPTIONAL = {"iterations", "max_time", "sample_top_k", "hidden_size", "batch_size", "dropout"}
-INTEGER = {f.name for f in fields(TrainConfig) if f.type in ("int", "int | None")}
-NUMBER = {f.name for f in fields(TrainConfig) if f.type in ("float", "float | None")}
+
+def form_label(setting: Setting) -> str:
+    """A setting's label on the form, with what an empty box means, e.g. "hidden (empty: fit
+    time)"."""
+    return setting.label if setting.optional is None else \
+        f"{setting.label} (empty: {setting.optional})"
 
 
 def parse_settings(values: dict[str, str], preset_name: str) -> TrainConfig:
-    """Text from the form to a validated TrainConfig; a refused value raises SettingError."""
+    """Text from the form to a validated TrainConfig; a refused value raises SettingError.
+
+    Each box is read as its setting's kind says; an empty box is None where the setting is
+    optional, and text (a prime) is kept as typed, as it may end in a space ("The ").
+    """
+    settings = TrainConfig.settings()
     parsed: dict = {"preset": preset_name}
     for name, text in values.items():
-        if name != "sample_prime":  # a prime may end in a space ("The ")
+        setting = settings[name]
+        if setting.kind != "text":
             text = text.strip()
-        if name in OPTIONAL and text == "":
+        if setting.optional is not None and text == "":
             parsed[name] = None
-        elif name in INTEGER:
+        elif setting.kind == "whole":
             try:
                 parsed[name] = int(text)
             except ValueError:
-                raise SettingError(f"{LABELS[name]}: '{text}' is not a whole number", name
+                raise SettingError(f"{form_label(setting)}: '{text}' is not a whole number", name
                                    ) from None
-        elif name in NUMBER:
+        elif setting.kind == "real":
             try:
                 parsed[name] = float(text)
             except ValueError:
-                raise SettingError(f"{LABELS[name]}: '{text}' is not a number", name) from None
+                raise SettingError(f"{form_label(setting)}: '{text}' is not a number", name
+                                   ) from None
             if not math.isfinite(parsed[name]):
-                raise SettingError(f"{LABELS[name]}: '{text}' is not a finite number", name)
+                raise SettingError(f"{form_label(setting)}: '{text}' is not a finite number",
+                                   name)
         else:
             parsed[name] = text
     config = TrainConfig.from_dict(parsed)
@@ -88,11 +81,11 @@ class SettingsScreen(ModalScreen[TrainConfig | None]):
                              if self.config.preset in PRESETS else "default",
                              allow_blank=False, id="preset", compact=True)
             with VerticalScroll(id="settings-fields"):
-                for name in LABELS:
+                for name, setting in TrainConfig.settings().items():
                     with Horizontal(classes="setting-row"):
-                        yield Label(LABELS[name], classes="setting-label")
-                        if name in CHOICES:
-                            yield Select([(c, c) for c in CHOICES[name]], allow_blank=False,
+                        yield Label(form_label(setting), classes="setting-label")
+                        if setting.kind == "choice":
+                            yield Select([(c, c) for c in setting.choices], allow_blank=False,
                                          value=getattr(self.config, name), id=f"set-{name}",
                                          compact=True)
                         else:
@@ -108,7 +101,7 @@ class SettingsScreen(ModalScreen[TrainConfig | None]):
             "Settings — enter applies, esc cancels (used by the next run)"
 
     def fill(self, config: TrainConfig) -> None:
-        for name in LABELS:
+        for name in TrainConfig.settings():
             widget = self.query_one(f"#set-{name}")
             if isinstance(widget, Select):
                 widget.value = getattr(config, name)
@@ -122,11 +115,8 @@ class SettingsScreen(ModalScreen[TrainConfig | None]):
             self.fill(self.config)
 
     def current_values(self) -> dict[str, str]:
-        values = {}
-        for name in LABELS:
-            widget = self.query_one(f"#set-{name}")
-            values[name] = str(widget.value)
-        return values
+        return {name: str(self.query_one(f"#set-{name}").value)
+                for name in TrainConfig.settings()}
 
     def apply(self) -> None:
         for widget in self.query(".setting-input"):
