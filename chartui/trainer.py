@@ -27,21 +27,19 @@ from torch.nn import functional as F
 
 from chartui.checkpoint import (CheckpointFiles, CheckpointWriteError, load_checkpoint,
                                 model_from_checkpoint)
-from chartui.config import TrainConfig, learning_rate, parameter_count
+from chartui.config import TrainConfig, learning_rate
 from chartui.corpus import Corpus
 from chartui.errors import ChartuiError
 from chartui.model import CharLSTM, ModelConfig, resolve_device
-from chartui.planner import UNPLANNED, plan_for_budget
-from chartui.precision import Precision, choose_precision, time_step, trial_step
+from chartui.planner import check_fits, plan_for_budget, trial_shape
+from chartui.precision import ShapeTrials
 from chartui.progress import Listener, LossHistory, Progress, RunState, RunSummary
 from chartui.runs import RunLog, RunRecord
 from chartui.sampling import sample_text
 from chartui.vocab import Vocabulary
 
-MAX_PARAMETERS = 200_000_000
 PUBLISH_SECONDS = 0.25  # how stale a snapshot taken while a step runs may be
 HEARTBEAT_S = 5.0  # a paused run still reports this often, for its run log's heartbeat
-STEP_OVERHEAD = 1.15  # a whole training step against a trial's forward and backward pass
 DIVERGENCE_FACTOR = 3.0  # char-rnn's rule: stop when the loss exceeds 3x the first loss
 
 
@@ -113,16 +111,19 @@ class Trainer:
             raise ChartuiError("these settings use the printable vocabulary but the corpus was "
                                "loaded with its own characters; load it again with "
                                "--vocabulary printable")
-        self._check_sizes(config)  # before a trial builds the model
-        self._check_model_size(config)
-        trials: dict[tuple[int, int], float] = {}  # a step's time, by shape
-        self.precision = self._choose_precision(config, trials)
-        plan = plan_for_budget(config, len(self.train_data), len(corpus.vocab),
-                               self._seconds_left(config), self._measured_speed(config, trials))
+        train_chars, vocab_size = len(self.train_data), len(corpus.vocab)
+        check_fits(config, corpus.name, train_chars, vocab_size)  # before a trial builds a model
+        trials = ShapeTrials(vocab_size, config.embedding_dim, config.num_layers, config.seq_len,
+                             config.engine, self.device)
+        self.precision = trials.choose_precision(config.precision,
+                                                 *trial_shape(config, train_chars))
+        seconds_left = (math.inf if config.max_time is None  # a new run's: planned only then
+                        else config.max_time - (time.perf_counter() - self.started_at))
+        plan = plan_for_budget(config, train_chars, vocab_size, seconds_left,
+                               trials.speed(self.precision))
         self.config = config = plan.config
         self.plan_note = plan.summary
-        self._check_sizes(config)
-        self._check_model_size(config)
+        check_fits(config, corpus.name, train_chars, vocab_size)
 
         torch.manual_seed(config.seed)
         self.model = CharLSTM(ModelConfig(len(corpus.vocab), config.embedding_dim,
@@ -173,72 +174,7 @@ class Trainer:
         self._full_eval_step: int | None = None  # when the whole held-out text was last scored
         self._timing = _Timing(start_step=self.step)
 
-    # --- set-up --------------------------------------------------------------------------------
-
-    def _check_model_size(self, config: TrainConfig) -> None:
-        size = parameter_count(config, len(self.corpus.vocab))
-        if size is not None and size > MAX_PARAMETERS:
-            raise ChartuiError(f"a model of {size:,} parameters is too large for chartui (at most "
-                               f"{MAX_PARAMETERS:,}); use a smaller --hidden, --layers or "
-                               "--embedding")
-
-    def _trial_model(self, config: TrainConfig, hidden: int) -> CharLSTM:
-        return CharLSTM(ModelConfig(len(self.corpus.vocab), config.embedding_dim, hidden,
-                                    config.num_layers, 0.0))
-
-    def _choose_precision(self, config: TrainConfig,
-                          trials: dict[tuple[int, int], float]) -> Precision:
-        """fp32 or bf16, from the setting, the hardware and a trial of this run's step shape
-        (the planner's narrowest shape when the model is still to be sized); the trial's
-        time goes into `trials`, by (hidden size, batch size)."""
-        if config.precision == "fp32":
-            return choose_precision("fp32", self.device)[0]
-        hidden = config.hidden_size or UNPLANNED["hidden_size"]
-        batch = min(config.batch_size or UNPLANNED["batch_size"],
-                    max(1, len(self.train_data) - config.seq_len))
-        with torch.random.fork_rng(devices=[]):  # building the trial model draws weights
-            model = self._trial_model(config, hidden)
-        step = trial_step(model, batch, config.seq_len, config.engine, self.device)
-        chosen, timings = choose_precision(config.precision, self.device, step)
-        if chosen.name in timings:  # the planner need not time this shape again
-            trials[(hidden, batch)] = timings[chosen.name]
-        return chosen
-
-    def _seconds_left(self, config: TrainConfig) -> float:
-        """Of the time budget, what is left now (a new run's: it is planned only then)."""
-        if config.max_time is None:
-            return math.inf
-        return config.max_time - (time.perf_counter() - self.started_at)
-
-    def _measured_speed(self, config: TrainConfig, trials: dict[tuple[int, int], float]):
-        """Training chars/s of a shape at this run's precision, from a short trial (or the
-        one in `trials`)."""
-        def speed(hidden: int, batch: int) -> float:
-            seconds = trials.get((hidden, batch))
-            if seconds is None:
-                with torch.random.fork_rng(devices=[]):
-                    model = self._trial_model(config, hidden)
-                step = trial_step(model, batch, config.seq_len, config.engine, self.device)
-                seconds = time_step(step, self.precision, self.device)
-            # the optimiser, clipping and batching add about a sixth to the trial's step
-            return batch * config.seq_len / (seconds * STEP_OVERHEAD)
-        return speed
-
-    def _check_sizes(self, config: TrainConfig) -> None:
-        """The window, and the batch once it is known, fit the corpus's training text."""
-        need = config.seq_len + 1
-        have = len(self.train_data)
-        if have < need:
-            hint = (f"use --seq-len {have - 1} or less, or " if have > 2 else "use ")
-            raise ChartuiError(
-                f"corpus '{self.corpus.name}' has {have:,} characters for training but one "
-                f"window needs {need:,} (--seq-len + 1); {hint}a larger corpus")
-        windows = have - config.seq_len
-        if config.batch_size is not None and config.batch_size > windows:
-            raise ChartuiError(
-                f"--batch-size {config.batch_size:,} is more than the {windows:,} different "
-                f"windows of {config.seq_len} characters that corpus '{self.corpus.name}' "
-                f"has for training; use --batch-size {windows:,} or less, or a larger corpus")
+    # --- resuming ------------------------------------------------------------------------------
 
     def _restore_model(self, payload: dict, path) -> None:
         model, vocab = model_from_checkpoint(payload, path)
@@ -474,15 +410,12 @@ class Trainer:
                      last_report=self.started_at)
 
     def _time_reserve(self) -> float:
-        """Seconds of the time budget kept back for the final evaluation and checkpoint, with
-        a margin."""
-        timing = self._timing
-        return 1.5 * (self._final_eval_seconds() + timing.save_s) + timing.step_s + 0.5
-
-    def _final_eval_seconds(self) -> float:
-        """About how long the final evaluation takes."""
-        chars = max(0, min(len(self.val_data) - 1, self.config.eval_max_chars))
-        return self._timing.seconds_to_score(chars, self.config.batch_size * self.config.seq_len)
+        """Seconds of the time budget kept back for the final evaluation (about as long as the
+        whole held-out text takes to score) and checkpoint, with a margin."""
+        c, timing = self.config, self._timing
+        final_eval = timing.seconds_to_score(max(0, min(len(self.val_data) - 1, c.eval_max_chars)),
+                                             c.batch_size * c.seq_len)
+        return 1.5 * (final_eval + timing.save_s) + timing.step_s + 0.5
 
     def _reason_to_end(self, elapsed: float, reserve: float,
                        should_stop: Callable[[], bool] | None) -> RunState | None:
@@ -753,16 +686,16 @@ class Trainer:
         already written stay as they are.
         """
         if not self.weights_finite():
-            self._save_error = ("not saved: the weights are no longer finite numbers (training "
-                               "diverged); the last good checkpoint is kept")
+            self._save_error = ("not saved: the weights are no longer finite numbers "
+                                "(training diverged); the last good checkpoint is kept")
             return None
         try:
             path = str(self.save(val_loss, best))
         except CheckpointWriteError as exc:
             if not self._save_failing:
                 self._save_error = (f"could not save a checkpoint in '{exc.path.parent}' "
-                                   f"({exc.reason}); training goes on and tries again at the "
-                                   f"next save ({exc.hint})")
+                                    f"({exc.reason}); training goes on and tries again at the "
+                                    f"next save ({exc.hint})")
             self._save_failing = True
             return None
         self._save_failing = False
