@@ -70,6 +70,9 @@ class RunRecord:
     host: str | None = None
     heartbeat: float | None = None  # when it last wrote (seconds since the epoch)
 
+    def __post_init__(self) -> None:
+        self.state = RunState(self.state)  # also given as its value, e.g. "finished"
+
     @classmethod
     def new(cls, corpus: dict, config: dict, parameters: int, device: str, precision: str,
             step: int, resumed_from: str | None) -> RunRecord:
@@ -134,7 +137,7 @@ class RunRecord:
         return cls(
             id=str(data["id"]), started_at=str(data["started_at"]), corpus=dict(data["corpus"]),
             config=dict(data["config"]), parameters=int(data["parameters"]),
-            device=str(data["device"]), state=RunState(data["state"]), step=int(data["step"]),
+            device=str(data["device"]), state=str(data["state"]), step=int(data["step"]),
             elapsed_s=float(data["elapsed_s"]), chars_per_s=float(data["chars_per_s"]),
             average_chars_per_s=float(data["average_chars_per_s"]),
             val_history=history(data["val_history"]),
