@@ -370,6 +370,7 @@ class Trainer:
             raise
 
     def _run_log(self) -> RunLog:
+        """This run's log in the checkpoint folder, begun now."""
         corpus = self.corpus
         record = RunRecord.new(
             corpus={"name": corpus.name, "source": corpus.source,
@@ -381,6 +382,9 @@ class Trainer:
 
     def _train(self, emit: Listener, report_interval: float,
                should_stop: Callable[[], bool] | None) -> Progress:
+        """The loop: until the run should end, wait while paused, or train one step and then
+        evaluate, sample, save and report as due; a loss or model gone bad ends it (diverged).
+        Then finish: the final evaluation, checkpoint and done event."""
         loop = self._begin()
         emit(self._progress("start", loop, message=self.start_message()))
         while True:
