@@ -1,4 +1,5 @@
-"""Checkpoints: written atomically, loaded safely, checked before use.
+"""Checkpoints: written atomically, named and kept by `CheckpointFiles`, loaded safely,
+checked before use.
 
 A checkpoint is a plain dict of tensors and Python values (never pickled objects), so it loads
 with `torch.load(weights_only=True)`: a file that tries to run code is refused, not run.
@@ -7,10 +8,9 @@ with `torch.load(weights_only=True)`: a file that tries to run code is refused, 
 from __future__ import annotations
 
 import errno
-import os
+import itertools
 import pickle
 import re
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ import torch
 
 from chartui import __version__
 from chartui.errors import ChartuiError
-from chartui.files import NEW_FILE_MODE, NO_HARD_LINKS, user_path
+from chartui.files import file_name_slug, not_a_folder, user_path, write_atomically
 from chartui.model import CharLSTM, ModelConfig
 from chartui.progress import LossHistory
 from chartui.vocab import Vocabulary
@@ -40,11 +40,9 @@ class CheckpointWriteError(ChartuiError):
 
 def _write_problem(folder: Path, exc: OSError) -> tuple[str, str]:
     """Why a checkpoint could not be written to `folder`, and what to do, in a few words."""
-    for parent in (folder, *folder.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                return f"'{parent}' is a file, not a folder", "choose another --checkpoint-dir"
-            break
+    blocked = not_a_folder(folder)
+    if blocked:
+        return blocked, "choose another --checkpoint-dir"
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return reason, "make the folder writable or choose another --checkpoint-dir"
@@ -52,68 +50,71 @@ def _write_problem(folder: Path, exc: OSError) -> tuple[str, str]:
 
 
 def save_checkpoint(payload: dict, path: str | Path, new_file: bool = False) -> Path:
-    """Write `payload` to `path` atomically: a temporary file beside it, fsync, then rename.
+    """Write `payload` to `path` atomically (`chartui.files.write_atomically`).
 
     An interrupted write leaves any earlier file at `path` untouched. With `new_file` a file
-    already at `path` (even one another process made a moment ago) is never replaced: the
-    temporary file is linked into place and FileExistsError raised if that name is taken.
+    already at `path` (even one another process made a moment ago) is never replaced:
+    FileExistsError is raised if that name is taken. Any other failure raises
+    CheckpointWriteError.
     """
     path = Path(path)
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION,
                "chartui_version": __version__, **payload}
-    tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-            os.fchmod(f.fileno(), NEW_FILE_MODE)
-        if new_file and _link(tmp_name, path):
-            os.unlink(tmp_name)
-        else:
-            os.replace(tmp_name, path)
-        tmp_name = None
-        _fsync_dir(path.parent)
+        return write_atomically(path, lambda f: torch.save(payload, f), replace=not new_file)
     except FileExistsError:
         raise
     except OSError as exc:
         raise CheckpointWriteError(path, *_write_problem(path.parent, exc)) from None
-    finally:
-        if tmp_name is not None:
+
+
+class CheckpointFiles:
+    """The checkpoint files of one run, in its folder: how they are named, and which are kept.
+
+    A file is named after the corpus, the step and the validation loss
+    (`notes-step000120-val1.234.pt`). A name taken by a file that is not this run's is skipped
+    (`-2`, `-3`, ...), also when another process takes it during the write (two runs sharing a
+    folder). Only the latest file and the best one (by validation loss) are kept: each save
+    removes this run's others.
+    """
+
+    def __init__(self, folder: str | Path, corpus_name: str) -> None:
+        self.folder = Path(folder)
+        self.prefix = file_name_slug(corpus_name)
+        self.latest: Path | None = None
+        self.latest_step: int | None = None  # the step the latest file holds
+        self.best: Path | None = None
+        self._written: list[Path] = []  # this run's files still on disk
+
+    def save(self, payload: dict, step: int, val_loss: float | None, best: bool) -> Path:
+        """Write `payload` (the model at `step`) as a new file, the latest and, with `best`, the
+        best; remove this run's files that are now neither. Raises CheckpointWriteError."""
+        loss_part = f"-val{val_loss:.3f}" if val_loss is not None else ""
+        base = f"{self.prefix}-step{step:06d}{loss_part}"
+        for n in itertools.count(1):
+            path = self.folder / (f"{base}.pt" if n == 1 else f"{base}-{n}.pt")
+            ours = path in self._written
+            if not ours and path.exists():
+                continue
             try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
-    return path
-
-
-def _link(source: str, target: Path) -> bool:
-    """Hard-link `source` to the new name `target`; False where the file system has no links
-    (then the caller renames, after its own check that the name is free)."""
-    try:
-        os.link(source, target)
-    except OSError as exc:
-        if exc.errno not in NO_HARD_LINKS:
-            raise
-        if target.exists():
-            raise FileExistsError(errno.EEXIST, "File exists", str(target)) from None
-        return False
-    return True
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+                save_checkpoint(payload, path, new_file=not ours)
+                break
+            except FileExistsError:  # another process took that name a moment ago
+                continue
+        if path not in self._written:
+            self._written.append(path)
+        self.latest, self.latest_step = path, step
+        if best:
+            self.best = path
+        for old in list(self._written):
+            if old not in (self.latest, self.best):
+                try:
+                    old.unlink(missing_ok=True)
+                except OSError:  # left behind, harmless: the new file is already written
+                    pass
+                self._written.remove(old)
+        return path
 
 
 CHECKPOINT_NAME = re.compile(r"^(?P<corpus>.+)-step(?P<step>\d+)(?:-val(?P<val>\d+\.\d+))?"

@@ -21,8 +21,8 @@ STARTED_AT = time.perf_counter()  # --max-time counts from here: start-up is par
 from chartui import __version__
 from chartui.config import TrainConfig, preset
 from chartui.corpus import DEFAULT_CORPUS
-from chartui.errors import ChartuiError
-from chartui.files import user_path
+from chartui.errors import ChartuiError, is_out_of_memory
+from chartui.files import not_a_folder, user_path
 from chartui.terminal import ENDINGS, detach_from_terminal, hangup_signals, served
 from chartui.units import format_count, format_duration
 
@@ -217,6 +217,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from chartui.corpus import load_corpus
     corpus = load_corpus(args.corpus, encoding=args.encoding, vocabulary=config.vocabulary,
                          extra_dirs=args.corpora_dir)
+    from chartui.progress import RunState
     from chartui.trainer import Trainer
 
     trainer = Trainer(corpus, config, device=args.device, checkpoint_dir=args.checkpoint_dir,
@@ -256,7 +257,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         done = trainer.run(listener)
     except (RuntimeError, MemoryError) as exc:
-        if not _is_out_of_memory(exc):
+        if not is_out_of_memory(exc):
             raise
         kept = trainer.kept_checkpoint_phrase("no checkpoint had been saved yet")
         raise ChartuiError(f"ran out of memory at step {trainer.step + 1}; {kept}; use a smaller "
@@ -268,11 +269,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(json.dumps({"event": "done", "step": done.step, "train_loss": done.train_loss,
                           "val_loss": done.val_loss, "chars_per_s": done.chars_per_s,
                           "elapsed_s": done.elapsed_s, "checkpoint": done.checkpoint,
-                          "state": done.state, "message": done.message,
+                          "state": done.state.value, "message": done.message,
                           "precision": done.precision}), flush=True)
     elif done.checkpoint and not trainer.final_save_error:
-        print(f"{done.state.replace('_', ' ')} at step {done.step}; checkpoint: {done.checkpoint}")
-    if done.state == "diverged":
+        print(f"{done.state.label} at step {done.step}; checkpoint: {done.checkpoint}")
+    if done.state is RunState.DIVERGED:
         print(f"chartui: {done.message}", file=sys.stderr)
         return 1
     if trainer.final_save_error:
@@ -345,13 +346,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from chartui.runs import list_runs, skipped_note
 
     folder = user_path(args.checkpoint_dir)
-    if folder.exists() and not folder.is_dir():
-        raise ChartuiError(f"'{folder}' is a file, not a folder; give the checkpoint folder "
-                           "with --checkpoint-dir")
+    blocked = not_a_folder(folder)
+    if blocked:
+        raise ChartuiError(f"{blocked}; give the checkpoint folder with --checkpoint-dir")
     runs, skipped = list_runs(folder)
     if args.json:
         for run in runs:
-            print(json.dumps({**run.to_json(), "status": run.status()}))
+            print(json.dumps({**run.to_json(), "status": run.status().value}))
     elif not runs:
         print(f"no runs logged in {folder}/runs")
     else:
@@ -359,7 +360,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                  f"{run.config.get('num_layers', '?')}x{run.config.get('hidden_size', '?')}",
                  f"{run.step:,}",
                  "-" if run.best_val_loss is None else f"{run.best_val_loss:.4f}",
-                 run.status().replace("_", " "), run.latest_checkpoint or "-")
+                 run.status().value.replace("_", " "), run.latest_checkpoint or "-")
                 for run in runs]
         header = ("started", "corpus", "model", "steps", "best val", "state", "checkpoint")
         widths = [max(len(row[i]) for row in rows + [header]) for i in range(6)]
@@ -432,25 +433,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except RuntimeError as exc:
-        if not _is_out_of_memory(exc):
+    except Exception as exc:  # out of memory, or a bug: still one line
+        if not is_out_of_memory(exc):
             return _unexpected(exc)
         print("chartui: error: ran out of memory; use a smaller --batch-size, --hidden or corpus",
               file=sys.stderr)
         return 1
-    except MemoryError:
-        print("chartui: error: ran out of memory; use a smaller --batch-size, --hidden or corpus",
-              file=sys.stderr)
-        return 1
-    except Exception as exc:  # a bug: still one line, with the details on request
-        return _unexpected(exc)
-
-
-def _is_out_of_memory(exc: BaseException) -> bool:
-    """MemoryError, torch's OutOfMemoryError, or the CPU allocator's RuntimeError."""
-    return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or (
-        isinstance(exc, RuntimeError) and ("allocate" in str(exc) or
-                                           "out of memory" in str(exc)))
 
 
 def _unexpected(exc: Exception) -> int:

@@ -9,22 +9,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
 
 from chartui.errors import ChartuiError
-from chartui.files import user_path, write_text_atomically
+from chartui.files import file_name_slug, not_a_folder, user_path, write_text_atomically
 
 LOSS_CSV, LOSS_JSON, TEXT = "loss-csv", "loss-json", "text"
-KINDS = (LOSS_CSV, LOSS_JSON, TEXT)
 SUFFIXES = {LOSS_CSV: "-loss.csv", LOSS_JSON: "-loss.json", TEXT: "-text.txt"}
 LOSS_FORMAT = "chartui-loss-history"
 
 
 def default_path(corpus_name: str, kind: str) -> Path:
     """`chartui-<corpus>-loss.csv` (or `-loss.json`, `-text.txt`) in the current folder."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", corpus_name).strip("._")[:40] or "corpus"
-    return Path(f"chartui-{slug}{SUFFIXES[kind]}")
+    return Path(f"chartui-{file_name_slug(corpus_name, 40)}{SUFFIXES[kind]}")
 
 
 def loss_rows(train: list[tuple[int, float]], val: list[tuple[int, float]]
@@ -57,7 +54,10 @@ def export(kind: str, path: str | Path, *, train: list[tuple[int, float]] | None
            val: list[tuple[int, float]] | None = None, text: str | None = None,
            corpus_name: str = "") -> Path:
     """Write a loss history (`loss-csv`, `loss-json`) or a text (`text`) to a new file at
-    `path`; returns the path. Raises ChartuiError with one sentence when it cannot."""
+    `path`; returns the path. Raises ChartuiError with one sentence when it cannot (an unknown
+    `kind` too)."""
+    if kind not in SUFFIXES:
+        raise ChartuiError(f"'{kind}' is not a kind of export; use one of: {', '.join(SUFFIXES)}")
     if kind == TEXT:
         if not text:
             raise ChartuiError("there is no generated text to save yet: generate some first (g)")
@@ -90,14 +90,12 @@ def write_new_file(path: str | Path, content: str) -> Path:
 
 
 def _reason(path: Path, exc: OSError) -> str:
+    blocked = not_a_folder(path.parent)
+    if blocked:
+        return blocked
     try:
-        for parent in path.parents:
-            if parent.exists():
-                if not parent.is_dir():
-                    return f"'{parent}' is a file, not a folder"
-                if parent != path.parent:
-                    return f"the folder '{path.parent}' does not exist"
-                break
+        if not path.parent.exists():
+            return f"the folder '{path.parent}' does not exist"
     except OSError:  # a folder on the way cannot be looked into: the error itself says so
         pass
     return exc.strerror or str(exc)

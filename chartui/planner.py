@@ -9,7 +9,8 @@ picks the widest one that still gets enough characters per weight in the time le
 
 Fields the user set (hidden size, batch size, dropout) are kept; only the empty ones are
 chosen (with a hidden size given, the batch is the one planned for the nearest width).
-Without a time budget the empty fields take `UNPLANNED`.
+Without a time budget the empty fields take `UNPLANNED`. `check_fits` refuses a shape that
+the corpus or chartui cannot hold, before and after planning.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from chartui.config import TrainConfig, parameter_count
+from chartui.errors import ChartuiError
 
 # (hidden size, batch size), narrowest first; each is tried only if the one before it fits.
 CANDIDATES = ((256, 32), (384, 32), (512, 64), (768, 64), (1024, 128))
@@ -34,6 +36,7 @@ TRAINING_SHARE = 0.9
 DROPOUT_FREE_PASSES = 3.0
 DROPOUT_PER_PASS = 0.1
 MAX_DROPOUT = 0.3
+MAX_PARAMETERS = 200_000_000  # the largest model chartui trains
 
 Speed = Callable[[int, int], float]  # (hidden size, batch size) -> training chars per second
 
@@ -105,3 +108,33 @@ def plan_for_budget(config: TrainConfig, train_chars: int, vocab_size: int,
                f"dropout {dropout:g} (about {passes:.1f} passes over the text at "
                f"{chars / seconds / 1000:.0f}k chars/s)")
     return Plan(planned, summary)
+
+
+def trial_shape(config: TrainConfig, train_chars: int) -> tuple[int, int]:
+    """The shape (hidden size, batch size) whose trial step decides the precision: the run's
+    own, or where the model is still to be sized, the planner's narrowest."""
+    hidden = config.hidden_size or UNPLANNED["hidden_size"]
+    batch = min(config.batch_size or UNPLANNED["batch_size"], max(1, train_chars - config.seq_len))
+    return hidden, batch
+
+
+def check_fits(config: TrainConfig, corpus_name: str, train_chars: int, vocab_size: int) -> None:
+    """The window, and the batch once it is known, fit the corpus's `train_chars` training
+    characters, and the model is not too large for chartui; raises ChartuiError if not."""
+    need = config.seq_len + 1
+    if train_chars < need:
+        hint = (f"use --seq-len {train_chars - 1} or less, or " if train_chars > 2 else "use ")
+        raise ChartuiError(
+            f"corpus '{corpus_name}' has {train_chars:,} characters for training but one "
+            f"window needs {need:,} (--seq-len + 1); {hint}a larger corpus")
+    windows = train_chars - config.seq_len
+    if config.batch_size is not None and config.batch_size > windows:
+        raise ChartuiError(
+            f"--batch-size {config.batch_size:,} is more than the {windows:,} different "
+            f"windows of {config.seq_len} characters that corpus '{corpus_name}' has for "
+            f"training; use --batch-size {windows:,} or less, or a larger corpus")
+    size = parameter_count(config, vocab_size)
+    if size is not None and size > MAX_PARAMETERS:
+        raise ChartuiError(f"a model of {size:,} parameters is too large for chartui (at most "
+                           f"{MAX_PARAMETERS:,}); use a smaller --hidden, --layers or "
+                           "--embedding")

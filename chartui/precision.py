@@ -23,10 +23,12 @@ import torch
 
 from chartui.config import PRECISIONS
 from chartui.errors import ChartuiError
+from chartui.model import CharLSTM, ModelConfig
 
 FASTER_BY = 0.9  # auto takes bf16 when its step takes at most this share of float32's
 TRIAL_STEPS = 2  # timed steps of a shape the planner measures (after one warm-up step)
 TRIAL_ROUNDS = 3  # rounds of one fp32 and one bf16 step in auto's comparison
+STEP_OVERHEAD = 1.15  # a whole training step against a trial's forward and backward pass
 
 
 @dataclass(frozen=True)
@@ -172,3 +174,41 @@ def trial_step(model: torch.nn.Module, batch_size: int, seq_len: int, engine: st
         trial.zero_grad(set_to_none=True)
 
     return step
+
+
+class ShapeTrials:
+    """Timed trial steps of a run's model at the shapes (hidden size, batch size) its set-up
+    asks about, on its device: one decides the precision, the others tell the planner how
+    fast each shape would train. A shape is timed once per precision choice; the run's random
+    state is left alone."""
+
+    def __init__(self, vocab_size: int, embedding_dim: int, num_layers: int, seq_len: int,
+                 engine: str, device: torch.device) -> None:
+        self.vocab_size, self.embedding_dim, self.num_layers = vocab_size, embedding_dim, num_layers
+        self.seq_len, self.engine, self.device = seq_len, engine, device
+        self._seconds: dict[tuple[int, int], float] = {}  # a step's time in the chosen precision
+
+    def _step(self, hidden: int, batch: int) -> StepTrial:
+        with torch.random.fork_rng(devices=[]):  # building the trial model draws weights
+            model = CharLSTM(ModelConfig(self.vocab_size, self.embedding_dim, hidden,
+                                         self.num_layers, 0.0))
+        return trial_step(model, batch, self.seq_len, self.engine, self.device)
+
+    def choose_precision(self, requested: str, hidden: int, batch: int) -> Precision:
+        """`choose_precision`, from a trial of this shape (none is needed for fp32)."""
+        if requested == "fp32":
+            return choose_precision("fp32", self.device)[0]
+        chosen, timings = choose_precision(requested, self.device, self._step(hidden, batch))
+        if chosen.name in timings:  # the planner need not time this shape again
+            self._seconds[(hidden, batch)] = timings[chosen.name]
+        return chosen
+
+    def speed(self, precision: Precision) -> Callable[[int, int], float]:
+        """Training chars/s of a shape (hidden size, batch size) in `precision`, measured."""
+        def chars_per_second(hidden: int, batch: int) -> float:
+            seconds = self._seconds.get((hidden, batch))
+            if seconds is None:
+                seconds = time_step(self._step(hidden, batch), precision, self.device)
+            # the optimiser, clipping and batching add about a sixth to the trial's step
+            return batch * self.seq_len / (seconds * STEP_OVERHEAD)
+        return chars_per_second

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import secrets
 import socket
 import time
@@ -27,11 +26,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from chartui.curves import downsample
-from chartui.files import write_text_atomically
+from chartui.files import file_name_slug, write_text_atomically
+from chartui.progress import Listener, LossHistory, Progress, RunState
 
 if TYPE_CHECKING:
-    from chartui.progress import Listener, Progress
-    from chartui.trainer import Trainer
+    from chartui.checkpoint import CheckpointFiles
 
 FORMAT = "chartui-run"
 FORMAT_VERSION = 1
@@ -40,7 +39,6 @@ WRITE_EVERY_S = 5.0
 MAX_TRAIN_POINTS = 2000
 STALE_AFTER_S = 120.0  # a live run writes every 5 s; one silent this long has died
 PID_REUSED_S = 86_400.0  # a process id alive under a log this old belongs to someone else
-LIVE_STATES = ("training", "paused")
 
 
 @dataclass
@@ -54,7 +52,7 @@ class RunRecord:
     parameters: int
     device: str
     # training, paused, finished, time_limit, stopped, hangup, interrupted, diverged, failed
-    state: str = "training"
+    state: RunState = RunState.TRAINING
     step: int = 0
     elapsed_s: float = 0.0
     chars_per_s: float = 0.0  # recent, training steps only
@@ -72,12 +70,27 @@ class RunRecord:
     host: str | None = None
     heartbeat: float | None = None  # when it last wrote (seconds since the epoch)
 
-    def status(self, now: float | None = None, this_host: str | None = None) -> str:
+    def __post_init__(self) -> None:
+        self.state = RunState(self.state)  # also given as its value, e.g. "finished"
+
+    @classmethod
+    def new(cls, corpus: dict, config: dict, parameters: int, device: str, precision: str,
+            step: int, resumed_from: str | None) -> RunRecord:
+        """The record of a run that starts now in this process: `corpus` is its name, source
+        and fingerprint, `config` its `TrainConfig.to_dict()`, `step` where it starts."""
+        started = datetime.now().astimezone()
+        return cls(id=new_run_id(corpus["name"], started),
+                   started_at=started.isoformat(timespec="milliseconds"), corpus=corpus,
+                   config=config, parameters=parameters, device=device, step=step,
+                   resumed_from=resumed_from, precision=precision, pid=os.getpid(),
+                   host=socket.gethostname())
+
+    def status(self, now: float | None = None, this_host: str | None = None) -> RunState:
         """The state to show: the logged one, except that a run logged as training or paused
         that died is `interrupted`: on this host when its process is gone (a live process is
         trusted, even stopped with Ctrl+Z, unless its log is a day old: its id was reused);
         from another host, when its heartbeat is older than `STALE_AFTER_S`."""
-        if self.state not in LIVE_STATES:
+        if not self.state.live:
             return self.state
         now = time.time() if now is None else now
         heartbeat = self.heartbeat
@@ -90,8 +103,8 @@ class RunRecord:
         local = self.host is not None and self.host == (this_host or socket.gethostname())
         if local and self.pid is not None:
             alive = process_alive(self.pid) and silence <= PID_REUSED_S
-            return self.state if alive else "interrupted"
-        return "interrupted" if silence > STALE_AFTER_S else self.state
+            return self.state if alive else RunState.INTERRUPTED
+        return RunState.INTERRUPTED if silence > STALE_AFTER_S else self.state
 
     @property
     def corpus_name(self) -> str:
@@ -102,7 +115,8 @@ class RunRecord:
         return datetime.fromisoformat(self.started_at)
 
     def to_json(self) -> dict:
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, **_finite(asdict(self))}
+        return {"format": FORMAT, "format_version": FORMAT_VERSION, **_finite(asdict(self)),
+                "state": self.state.value}
 
     @classmethod
     def from_json(cls, data) -> "RunRecord":
@@ -163,8 +177,7 @@ def _finite(value):
 
 def new_run_id(corpus_name: str, started: datetime) -> str:
     """Sortable by start time and unique: `20261123-134501-pydocs-3fa2`."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", corpus_name).strip("._")[:40] or "corpus"
-    return f"{started:%Y%m%d-%H%M%S}-{slug}-{secrets.token_hex(2)}"
+    return f"{started:%Y%m%d-%H%M%S}-{file_name_slug(corpus_name, 40)}-{secrets.token_hex(2)}"
 
 
 def write_run(record: RunRecord, folder: str | Path) -> Path:
@@ -206,37 +219,33 @@ def skipped_note(skipped: list[Path]) -> str:
 
 
 class RunLog:
-    """Keeps one training run's log on disk, from its trainer's Progress events.
+    """Keeps one training run's log on disk, from its Progress events.
 
+    It starts from the run's `record` (`RunRecord.new`) and, at each write, reads the run's
+    loss `history` and its `checkpoints` (the latest and the best file) as they are then.
     A write that fails is skipped without a word, and training goes on: the log lives in the
     checkpoint folder, whose problems the checkpoint saves already report.
     """
 
-    def __init__(self, trainer: "Trainer") -> None:
-        started = datetime.now().astimezone()
-        corpus = trainer.corpus
-        self.trainer = trainer
-        self.folder = Path(trainer.checkpoint_dir)
-        self.record = RunRecord(
-            id=new_run_id(corpus.name, started),
-            started_at=started.isoformat(timespec="milliseconds"),
-            corpus={"name": corpus.name, "source": corpus.source,
-                    "fingerprint": corpus.fingerprint},
-            config=trainer.config.to_dict(), parameters=trainer.model.num_parameters(),
-            device=str(trainer.device), step=trainer.step, resumed_from=trainer.resumed_from,
-            precision=trainer.precision.name, pid=os.getpid(), host=socket.gethostname())
+    def __init__(self, folder: str | Path, record: RunRecord, history: LossHistory,
+                 checkpoints: CheckpointFiles) -> None:
+        self.folder = Path(folder)
+        self.record = record
+        self.history = history
+        self.checkpoints = checkpoints
+        self._step_chars = record.config["batch_size"] * record.config["seq_len"]
         self._written_at = -math.inf
         self._start: tuple[int, float] | None = None  # step and elapsed time at the start
 
-    def listener(self, listener: "Listener | None") -> "Listener":
+    def listener(self, listener: Listener | None) -> Listener:
         """`listener` (may be None), with this log brought up to date before each event."""
-        def emit(progress: "Progress") -> None:
+        def emit(progress: Progress) -> None:
             self.update(progress)
             if listener is not None:
                 listener(progress)
         return emit
 
-    def update(self, p: "Progress") -> None:
+    def update(self, p: Progress) -> None:
         """Take in one event; write at start, evaluation, checkpoint, end, a change of state
         (e.g. paused), or when it is time."""
         if self._start is None:
@@ -244,13 +253,12 @@ class RunLog:
         record = self.record
         state_changed = p.state != record.state
         record.state, record.step, record.elapsed_s = p.state, p.step, p.elapsed_s
+        record.best_val_loss = p.best_val_loss
         if p.chars_per_s:
             record.chars_per_s = p.chars_per_s
         seconds = p.elapsed_s - self._start[1]
         if seconds > 0:
-            config = self.trainer.config
-            chars = (p.step - self._start[0]) * config.batch_size * config.seq_len
-            record.average_chars_per_s = chars / seconds
+            record.average_chars_per_s = (p.step - self._start[0]) * self._step_chars / seconds
         if p.event == "done":
             record.message = p.message
         due = (p.event != "step" or state_changed or p.val_loss is not None
@@ -259,25 +267,25 @@ class RunLog:
         if due:
             self.write()
 
-    def fail(self, error: BaseException) -> None:
-        """The run ended with an exception: record it as failed (a second Ctrl+C, which gives
-        up at once: interrupted)."""
+    def fail(self, error: BaseException, step: int, best_val_loss: float | None) -> None:
+        """The run ended with an exception at `step`: record it as failed (a second Ctrl+C,
+        which gives up at once: interrupted)."""
         interrupted = isinstance(error, KeyboardInterrupt)
-        self.record.state = "interrupted" if interrupted else "failed"
-        self.record.step = self.trainer.step
-        self.record.message = ("interrupted" if interrupted
-                               else f"{type(error).__name__}: {error}"[:500])
+        record = self.record
+        record.state = RunState.INTERRUPTED if interrupted else RunState.FAILED
+        record.step, record.best_val_loss = step, best_val_loss
+        record.message = ("interrupted" if interrupted
+                          else f"{type(error).__name__}: {error}"[:500])
         self.write()
 
     def write(self) -> None:
-        trainer, record = self.trainer, self.record
-        train = trainer.history.train
+        record, train = self.record, self.history.train
         steps, losses = downsample(np.arange(1, len(train) + 1), train, MAX_TRAIN_POINTS)
-        record.train_history = list(zip(steps.astype(int).tolist(), losses.tolist()))
-        record.val_history = list(trainer.history.val)
-        record.best_val_loss = trainer.best_val_loss
-        record.latest_checkpoint = _optional_str(trainer.latest_checkpoint)
-        record.best_checkpoint = _optional_str(trainer.best_checkpoint)
+        record.train_history = list(zip(steps.astype(int).tolist(), losses.tolist(),
+                                        strict=True))
+        record.val_history = list(self.history.val)
+        record.latest_checkpoint = _optional_str(self.checkpoints.latest)
+        record.best_checkpoint = _optional_str(self.checkpoints.best)
         record.updated_at = datetime.now().astimezone().isoformat(timespec="seconds")
         record.heartbeat = time.time()
         self._written_at = time.monotonic()

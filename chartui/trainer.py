@@ -1,48 +1,88 @@
-"""The training loop, and the one message type it sends to whoever listens.
+"""The training loop.
 
 `Trainer.run(listener)` trains until the iterations or the time budget run out, or until
 `stop()` is called from another thread, calling `listener(Progress)` a few times a second.
 The TUI, the CLI's progress bar and its JSON log are all just listeners.
+
+The loop (`Trainer._train`) reads top to bottom: wait while paused, train one step, then
+evaluate, sample, save and report, and at the end evaluate and save once more. Checkpoint
+files are named and kept by `chartui.checkpoint.CheckpointFiles`, the run log by
+`chartui.runs.RunLog`.
 """
 
 from __future__ import annotations
 
 import copy
 import gc
-import itertools
 import math
-import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-from chartui.checkpoint import (CheckpointWriteError, load_checkpoint, model_from_checkpoint,
-                                save_checkpoint)
-from chartui.config import TrainConfig, learning_rate, parameter_count
+from chartui.checkpoint import (CheckpointFiles, CheckpointWriteError, load_checkpoint,
+                                model_from_checkpoint)
+from chartui.config import TrainConfig, learning_rate
 from chartui.corpus import Corpus
 from chartui.errors import ChartuiError
 from chartui.model import CharLSTM, ModelConfig, resolve_device
-from chartui.planner import UNPLANNED, plan_for_budget
-from chartui.precision import Precision, choose_precision, time_step, trial_step
+from chartui.planner import check_fits, plan_for_budget, trial_shape
+from chartui.precision import ShapeTrials
 from chartui.progress import Listener, LossHistory, Progress, RunState, RunSummary
-from chartui.runs import RunLog
+from chartui.runs import RunLog, RunRecord
 from chartui.sampling import sample_text
 from chartui.vocab import Vocabulary
 
-MAX_PARAMETERS = 200_000_000
 PUBLISH_SECONDS = 0.25  # how stale a snapshot taken while a step runs may be
 HEARTBEAT_S = 5.0  # a paused run still reports this often, for its run log's heartbeat
-STEP_OVERHEAD = 1.15  # a whole training step against a trial's forward and backward pass
 DIVERGENCE_FACTOR = 3.0  # char-rnn's rule: stop when the loss exceeds 3x the first loss
 
 
-def _safe_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "corpus"
+@dataclass
+class _Timing:
+    """How long the parts of this run take, so that a time budget keeps back enough for the
+    final evaluation and checkpoint; and where the run began, for its ETA."""
+
+    start_step: int  # the step this run began at
+    elapsed: float = 0.0  # seconds since the time budget began, paused time not counted
+    step_s: float = 0.0  # the last training step
+    steps_s: float = 0.0  # all of this run's training steps, and how many
+    steps: int = 0
+    eval_s: float = 0.0  # the last evaluation, and how many characters it scored
+    eval_chars: int = 0
+    save_s: float = 0.0  # the last checkpoint
+
+    def seconds_to_score(self, chars: int, step_chars: int) -> float:
+        """About how long evaluating `chars` characters takes: at the last evaluation's pace,
+        or before any, at the training steps' average pace (a generous guess for a forward
+        pass; an average, so one slow step does not cut the run short)."""
+        if self.eval_chars:
+            return chars * self.eval_s / self.eval_chars
+        if not self.steps:
+            return 0.0
+        return chars * self.steps_s / (self.steps * step_chars)
+
+
+@dataclass
+class _Loop:
+    """What the phases of one run of the loop share: the time, the reports, how it ends."""
+
+    start: float  # when the time budget began, moved on by the time spent paused
+    lr: float
+    first_loss: float | None  # the run's first step's (char-rnn's divergence rule)
+    last_report: float  # when the last step event was sent
+    pending: list[float] = field(default_factory=list)  # training losses not yet reported
+    chars_since: int = 0  # training characters since the last report
+    train_time: float = 0.0  # seconds of training steps since the last report
+    last_speed: float = 0.0  # training chars/s at the last report
+    published_at: float = 0.0  # when the weights were last published for snapshots
+    ending: RunState = RunState.FINISHED
+    message: str | None = None  # the done event's words (diverged, a failed final save)
 
 
 class Trainer:
@@ -66,27 +106,28 @@ class Trainer:
         config.validate()
         self.corpus = corpus
         self.device = resolve_device(device)
-        self.checkpoint_dir = Path(checkpoint_dir)
         self.train_data, self.val_data = corpus.split(config.val_fraction)
         if config.vocabulary == "printable" and corpus.vocab != Vocabulary.printable():
             raise ChartuiError("these settings use the printable vocabulary but the corpus was "
                                "loaded with its own characters; load it again with "
                                "--vocabulary printable")
-        self._check_sizes(config)  # before a trial builds the model
-        self._check_model_size(config)
-        self._trial_seconds: dict[tuple[int, int], float] = {}  # a step's time, by shape
-        self.precision = self._choose_precision(config)
-        plan = plan_for_budget(config, len(self.train_data), len(corpus.vocab),
-                               self._seconds_left(config), self._measured_speed(config))
+        train_chars, vocab_size = len(self.train_data), len(corpus.vocab)
+        check_fits(config, corpus.name, train_chars, vocab_size)  # before a trial builds a model
+        trials = ShapeTrials(vocab_size, config.embedding_dim, config.num_layers, config.seq_len,
+                             config.engine, self.device)
+        self.precision = trials.choose_precision(config.precision,
+                                                 *trial_shape(config, train_chars))
+        seconds_left = (math.inf if config.max_time is None  # a new run's: planned only then
+                        else config.max_time - (time.perf_counter() - self.started_at))
+        plan = plan_for_budget(config, train_chars, vocab_size, seconds_left,
+                               trials.speed(self.precision))
         self.config = config = plan.config
         self.plan_note = plan.summary
-        self._check_sizes(config)
-        self._check_model_size(config)
+        check_fits(config, corpus.name, train_chars, vocab_size)
 
         torch.manual_seed(config.seed)
-        self.model_config = ModelConfig(len(corpus.vocab), config.embedding_dim,
-                                        config.hidden_size, config.num_layers, config.dropout)
-        self.model = CharLSTM(self.model_config)
+        self.model = CharLSTM(ModelConfig(len(corpus.vocab), config.embedding_dim,
+                                          config.hidden_size, config.num_layers, config.dropout))
         self.batch_generator = torch.Generator().manual_seed(config.seed)
         self.stream_position = 0
         self.carried_state = None
@@ -121,88 +162,19 @@ class Trainer:
         self._published: CharLSTM | None = None  # never changed once made; see snapshot_model
         self.publish_snapshots = False  # set by whoever will call snapshot_model while it runs
         self._stop = threading.Event()
-        self.stop_reason = "stopped"
+        self.stop_reason = RunState.STOPPED
         self._running = threading.Event()
         self._running.set()
         self._save_requested = threading.Event()
-        self.state = "idle"
-        self.save_error: str | None = None  # a failed save, for the next event (then cleared)
-        self.final_save_error: str | None = None  # the checkpoint at the end could not be written
+        self.state = RunState.IDLE
+        self.checkpoints = CheckpointFiles(checkpoint_dir, corpus.name)
+        self._save_error: str | None = None  # a failed save, for the next event (then cleared)
         self._save_failing = False  # a failed save was reported; quiet until one succeeds
-        self.latest_checkpoint: Path | None = None
-        self.best_checkpoint: Path | None = None
-        self._written: list[Path] = []
-        self._run_start_step = self.step
-        self._saved_step: int | None = None
-        self._eval_seconds = self._save_seconds = self._step_seconds = 0.0
-        self._steps_seconds, self._steps_timed = 0.0, 0  # this run's training steps, in all
-        self._eval_chars = 0
+        self.final_save_error: str | None = None  # the checkpoint at the end could not be written
         self._full_eval_step: int | None = None  # when the whole held-out text was last scored
-        self._elapsed_this_run = 0.0
+        self._timing = _Timing(start_step=self.step)
 
-    # --- set-up --------------------------------------------------------------------------------
-
-    def _check_model_size(self, config: TrainConfig) -> None:
-        size = parameter_count(config, len(self.corpus.vocab))
-        if size is not None and size > MAX_PARAMETERS:
-            raise ChartuiError(f"a model of {size:,} parameters is too large for chartui (at most "
-                               f"{MAX_PARAMETERS:,}); use a smaller --hidden, --layers or "
-                               "--embedding")
-
-    def _trial_model(self, config: TrainConfig, hidden: int) -> CharLSTM:
-        return CharLSTM(ModelConfig(len(self.corpus.vocab), config.embedding_dim, hidden,
-                                    config.num_layers, 0.0))
-
-    def _choose_precision(self, config: TrainConfig) -> Precision:
-        """fp32 or bf16, from the setting, the hardware and a trial of this run's step shape
-        (the planner's narrowest shape when the model is still to be sized)."""
-        if config.precision == "fp32":
-            return choose_precision("fp32", self.device)[0]
-        hidden = config.hidden_size or UNPLANNED["hidden_size"]
-        batch = min(config.batch_size or UNPLANNED["batch_size"],
-                    max(1, len(self.train_data) - config.seq_len))
-        with torch.random.fork_rng(devices=[]):  # building the trial model draws weights
-            model = self._trial_model(config, hidden)
-        step = trial_step(model, batch, config.seq_len, config.engine, self.device)
-        chosen, timings = choose_precision(config.precision, self.device, step)
-        if chosen.name in timings:  # the planner need not time this shape again
-            self._trial_seconds[(hidden, batch)] = timings[chosen.name]
-        return chosen
-
-    def _seconds_left(self, config: TrainConfig) -> float:
-        """Of the time budget, what is left now (a new run's: it is planned only then)."""
-        if config.max_time is None:
-            return math.inf
-        return config.max_time - (time.perf_counter() - self.started_at)
-
-    def _measured_speed(self, config: TrainConfig):
-        """Training chars/s of a shape at this run's precision, from a short trial."""
-        def speed(hidden: int, batch: int) -> float:
-            seconds = self._trial_seconds.get((hidden, batch))
-            if seconds is None:
-                with torch.random.fork_rng(devices=[]):
-                    model = self._trial_model(config, hidden)
-                step = trial_step(model, batch, config.seq_len, config.engine, self.device)
-                seconds = time_step(step, self.precision, self.device)
-            # the optimiser, clipping and batching add about a sixth to the trial's step
-            return batch * config.seq_len / (seconds * STEP_OVERHEAD)
-        return speed
-
-    def _check_sizes(self, config: TrainConfig) -> None:
-        """The window, and the batch once it is known, fit the corpus's training text."""
-        need = config.seq_len + 1
-        have = len(self.train_data)
-        if have < need:
-            hint = (f"use --seq-len {have - 1} or less, or " if have > 2 else "use ")
-            raise ChartuiError(
-                f"corpus '{self.corpus.name}' has {have:,} characters for training but one "
-                f"window needs {need:,} (--seq-len + 1); {hint}a larger corpus")
-        windows = have - config.seq_len
-        if config.batch_size is not None and config.batch_size > windows:
-            raise ChartuiError(
-                f"--batch-size {config.batch_size:,} is more than the {windows:,} different "
-                f"windows of {config.seq_len} characters that corpus '{self.corpus.name}' "
-                f"has for training; use --batch-size {windows:,} or less, or a larger corpus")
+    # --- resuming ------------------------------------------------------------------------------
 
     def _restore_model(self, payload: dict, path) -> None:
         model, vocab = model_from_checkpoint(payload, path)
@@ -218,7 +190,6 @@ class Trainer:
                                 "(same characters, different text), so training goes on with "
                                 "its text as it is now")
         self.model = model
-        self.model_config = model.config
         self.step = int(payload["step"])
         self.elapsed_before = float(payload.get("elapsed_s", 0.0))
         self.budget_spent = bool(payload.get("time_budget_spent", False))
@@ -238,15 +209,15 @@ class Trainer:
 
     def pause(self) -> None:
         self._running.clear()
-        if self.state == "training":
-            self.state = "paused"
+        if self.state is RunState.TRAINING:
+            self.state = RunState.PAUSED
 
     def resume(self) -> None:
-        if self.state == "paused":
-            self.state = "training"
+        if self.state is RunState.PAUSED:
+            self.state = RunState.TRAINING
         self._running.set()
 
-    def stop(self, reason: str = "stopped") -> None:
+    def stop(self, reason: str = RunState.STOPPED) -> None:
         """Finish the current step, save a checkpoint and return from `run`.
 
         `reason` is how the run ends, in its last event and its run log: `stopped` (asked for
@@ -254,7 +225,7 @@ class Trainer:
         (a signal such as SIGTERM). The first reason given stands.
         """
         if not self._stop.is_set():
-            self.stop_reason = reason
+            self.stop_reason = RunState(reason)
         self._stop.set()
         self._running.set()
 
@@ -391,168 +362,222 @@ class Trainer:
         """
         gc.collect()
         gc.freeze()
-        run_log = RunLog(self)
+        run_log = self._run_log()
         try:
             return self._train(run_log.listener(listener), report_interval, should_stop)
         except BaseException as exc:
-            run_log.fail(exc)
+            run_log.fail(exc, self.step, self.best_val_loss)
             raise
+
+    def _run_log(self) -> RunLog:
+        """This run's log in the checkpoint folder, begun now."""
+        corpus = self.corpus
+        record = RunRecord.new(
+            corpus={"name": corpus.name, "source": corpus.source,
+                    "fingerprint": corpus.fingerprint},
+            config=self.config.to_dict(), parameters=self.model.num_parameters(),
+            device=str(self.device), precision=self.precision.name, step=self.step,
+            resumed_from=self.resumed_from)
+        return RunLog(self.checkpoints.folder, record, self.history, self.checkpoints)
 
     def _train(self, emit: Listener, report_interval: float,
                should_stop: Callable[[], bool] | None) -> Progress:
-        c = self.config
-        self.state = "training"
-        start = self.started_at
-        self._run_start_step = self.step
-        first_loss = self.history.train[0] if self.history.train else None
-        published_at = 0.0
-        last_emit, pending, chars_since, train_time, last_speed = start, [], 0, 0.0, 0.0
-        lr = learning_rate(c, self.step, 0.0)
-        self._eval_seconds = self._save_seconds = self._step_seconds = 0.0
-        self._steps_seconds, self._steps_timed = 0.0, 0
-        self._eval_chars = 0
-        self._elapsed_this_run = 0.0
-        ending = "finished"
-        message = None
-        emit(self._progress("start", start, None, None, lr, 0.0, message=self.start_message()))
+        """The loop: until the run should end, wait while paused, or train one step and then
+        evaluate, sample, save and report as due; a loss or model gone bad ends it (diverged).
+        Then finish: the final evaluation, checkpoint and done event."""
+        loop = self._begin()
+        emit(self._progress("start", loop, message=self.start_message()))
         while True:
-            elapsed = time.perf_counter() - start
-            self._elapsed_this_run = elapsed
-            if self._stop.is_set() or (should_stop is not None and should_stop()):
-                ending = self.stop_reason
-                break
-            if c.iterations is not None and self.step >= c.iterations:
-                break
-            # time kept back for the final evaluation and checkpoint, with a margin
-            reserve = (1.5 * (self._final_eval_seconds() + self._save_seconds)
-                       + self._step_seconds + 0.5)
-            if c.max_time is not None and self.budget_used + elapsed + reserve >= c.max_time:
-                ending = "time_limit"
+            elapsed = self._timing.elapsed = time.perf_counter() - loop.start
+            reserve = self._time_reserve()
+            ending = self._reason_to_end(elapsed, reserve, should_stop)
+            if ending is not None:
+                loop.ending = ending
                 break
             if not self._running.is_set():
-                self.state = "paused"
-                emit(self._progress("step", start, None, None, lr, last_speed))
-                paused_at = beat_at = time.perf_counter()
-                while not self._running.wait(0.05):
-                    now = time.perf_counter()
-                    if self._save_requested.is_set():  # "save now" works while paused too
-                        self._save_requested.clear()
-                        saved = self._save_quietly(None)
-                        emit(self._progress("step", start + now - paused_at, None, None, lr,
-                                            last_speed, checkpoint=saved,
-                                            message=self.save_error))
-                        self.save_error = None
-                    elif now - beat_at >= HEARTBEAT_S:  # the run log shows it is alive
-                        emit(self._progress("step", start + now - paused_at, None, None, lr,
-                                            last_speed))
-                        beat_at = now
-                    if should_stop is not None and should_stop():
-                        self._stop.set()
-                        break
-                start += time.perf_counter() - paused_at  # paused time is not training time
-                if not self._stop.is_set():
-                    self.state = "training"
-                last_emit = time.perf_counter()
+                self._wait_while_paused(loop, emit, should_stop)
                 continue
-            time_fraction = ((self.budget_used + elapsed) / max(1e-9, c.max_time - reserve)
-                             if c.max_time else 0.0)
-            lr = learning_rate(c, self.step, time_fraction)
-            step_start = time.perf_counter()
-            with self._lock:
-                loss = self.train_step(lr)
-                self.step += 1
-                if (self.publish_snapshots
-                        and time.perf_counter() - published_at >= PUBLISH_SECONDS):
-                    self._published, published_at = copy.deepcopy(self.model), time.perf_counter()
-            self._step_seconds = time.perf_counter() - step_start
-            train_time += self._step_seconds
-            self._steps_seconds += self._step_seconds
-            self._steps_timed += 1
-            if first_loss is None:
-                first_loss = loss
-            if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * first_loss:
-                ending = "diverged"
-                message = self._divergence_message(f"the loss became {loss:.4g}")
+            problem = self._train_one_step(loop, elapsed, reserve)
+            if problem is None:
+                problem = self._after_step(loop, emit, report_interval)
+            if problem is not None:  # the last good file stays the last: nothing bad is saved
+                loop.ending, loop.message = RunState.DIVERGED, self._divergence_message(problem)
                 break
-            self.history.train.append(loss)
-            pending.append(loss)
-            chars_since += c.batch_size * c.seq_len
+        return self._finish(loop, emit)
 
-            val_loss = sample = checkpoint = None
-            # the last step's evaluation and checkpoint are the run's final ones, below
-            evaluating = (self.step % c.eval_every == 0
-                          and (c.iterations is None or self.step < c.iterations))
-            saving = evaluating or self._save_requested.is_set()
-            best = False
-            if evaluating:
-                val_loss = self._record_eval(c.eval_sample_chars)
-                best = self._improves(val_loss)
-            problem = self._unhealthy(val_loss, first_loss) if saving else None
-            if problem:  # never save weights that went bad: the last good file stays the last
-                ending = "diverged"
-                message = self._divergence_message(problem)
-                break
-            if evaluating:
-                checkpoint = self._save_quietly(val_loss, best)
-            if c.sample_every and self.step % c.sample_every == 0:
-                sample = self.draw_sample()
-            if self._save_requested.is_set():
-                self._save_requested.clear()
-                checkpoint = self._save_quietly(val_loss, best)
+    def _begin(self) -> _Loop:
+        """This run's timing from zero, its state `training`."""
+        self.state = RunState.TRAINING
+        self._timing = _Timing(start_step=self.step)
+        return _Loop(start=self.started_at, lr=learning_rate(self.config, self.step, 0.0),
+                     first_loss=self.history.train[0] if self.history.train else None,
+                     last_report=self.started_at)
+
+    def _time_reserve(self) -> float:
+        """Seconds of the time budget kept back for the final evaluation (about as long as the
+        whole held-out text takes to score) and checkpoint, with a margin."""
+        c, timing = self.config, self._timing
+        final_eval = timing.seconds_to_score(max(0, min(len(self.val_data) - 1, c.eval_max_chars)),
+                                             c.batch_size * c.seq_len)
+        return 1.5 * (final_eval + timing.save_s) + timing.step_s + 0.5
+
+    def _reason_to_end(self, elapsed: float, reserve: float,
+                       should_stop: Callable[[], bool] | None) -> RunState | None:
+        """How the run ends now (asked to stop, its steps done, its time spent), or None."""
+        c = self.config
+        if self._stop.is_set() or (should_stop is not None and should_stop()):
+            return self.stop_reason
+        if c.iterations is not None and self.step >= c.iterations:
+            return RunState.FINISHED
+        if c.max_time is not None and self.budget_used + elapsed + reserve >= c.max_time:
+            return RunState.TIME_LIMIT
+        return None
+
+    def _wait_while_paused(self, loop: _Loop, emit: Listener,
+                           should_stop: Callable[[], bool] | None) -> None:
+        """Wait until resumed or stopped; meanwhile save when asked and say every
+        `HEARTBEAT_S` that the run is alive. Paused time is not training time."""
+        self.state = RunState.PAUSED
+        emit(self._progress("step", loop))
+        paused_at = beat_at = time.perf_counter()
+        while not self._running.wait(0.05):
             now = time.perf_counter()
-            if now - last_emit >= report_interval or val_loss is not None or sample or checkpoint:
-                last_speed = chars_since / max(train_time, 1e-9)  # training only, not evals
-                emit(self._progress("step", start, float(np.mean(pending)), val_loss, lr,
-                                    last_speed, sample=sample, checkpoint=checkpoint,
-                                    message=self.save_error))
-                self.save_error = None
-                last_emit, pending, chars_since, train_time = now, [], 0, 0.0
+            if self._save_requested.is_set():  # "save now" works while paused too
+                self._save_requested.clear()
+                saved = self._save_quietly(None)
+                emit(self._progress("step", loop, paused_s=now - paused_at, checkpoint=saved,
+                                    message=self._take_save_error()))
+            elif now - beat_at >= HEARTBEAT_S:  # the run log shows it is alive
+                emit(self._progress("step", loop, paused_s=now - paused_at))
+                beat_at = now
+            if should_stop is not None and should_stop():
+                self._stop.set()
+                break
+        loop.start += time.perf_counter() - paused_at
+        if not self._stop.is_set():
+            self.state = RunState.TRAINING
+        loop.last_report = time.perf_counter()
 
-        # the end: evaluate and save (unless the weights are no good), then report
-        self.budget_spent = ending == "time_limit"
+    def _train_one_step(self, loop: _Loop, elapsed: float, reserve: float) -> str | None:
+        """One optimisation step at the scheduled learning rate, timed; its loss goes into the
+        history, unless it shows the run diverged: then it says what went wrong."""
+        c = self.config
+        time_fraction = ((self.budget_used + elapsed) / max(1e-9, c.max_time - reserve)
+                         if c.max_time else 0.0)
+        loop.lr = learning_rate(c, self.step, time_fraction)
+        step_start = time.perf_counter()
+        with self._lock:
+            loss = self.train_step(loop.lr)
+            self.step += 1
+            if (self.publish_snapshots
+                    and time.perf_counter() - loop.published_at >= PUBLISH_SECONDS):
+                self._published, loop.published_at = copy.deepcopy(self.model), time.perf_counter()
+        timing = self._timing
+        timing.step_s = time.perf_counter() - step_start
+        timing.steps_s += timing.step_s
+        timing.steps += 1
+        loop.train_time += timing.step_s
+        if loop.first_loss is None:
+            loop.first_loss = loss
+        if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * loop.first_loss:
+            return f"the loss became {loss:.4g}"
+        self.history.train.append(loss)
+        loop.pending.append(loss)
+        loop.chars_since += c.batch_size * c.seq_len
+        return None
+
+    def _after_step(self, loop: _Loop, emit: Listener, report_interval: float) -> str | None:
+        """Evaluate, sample and save when it is time (or asked), then report; returns what
+        went wrong, before saving, if the model went bad."""
+        c = self.config
+        val_loss = sample = checkpoint = None
+        # the last step's evaluation and checkpoint are the run's final ones (_finish)
+        evaluating = (self.step % c.eval_every == 0
+                      and (c.iterations is None or self.step < c.iterations))
+        saving = evaluating or self._save_requested.is_set()
+        best = False
+        if evaluating:
+            val_loss = self._record_eval(c.eval_sample_chars)
+            best = self._improves(val_loss)
+        problem = self._unhealthy(val_loss, loop.first_loss) if saving else None
+        if problem:  # never save weights that went bad
+            return problem
+        if evaluating:
+            checkpoint = self._save_quietly(val_loss, best)
+        if c.sample_every and self.step % c.sample_every == 0:
+            sample = self.draw_sample()
+        if self._save_requested.is_set():
+            self._save_requested.clear()
+            checkpoint = self._save_quietly(val_loss, best)
+        now = time.perf_counter()
+        if now - loop.last_report >= report_interval or val_loss is not None or sample \
+                or checkpoint:
+            loop.last_speed = loop.chars_since / max(loop.train_time, 1e-9)  # no evals in it
+            emit(self._progress("step", loop, float(np.mean(loop.pending)), val_loss,
+                                sample=sample, checkpoint=checkpoint,
+                                message=self._take_save_error()))
+            loop.last_report, loop.pending, loop.chars_since, loop.train_time = now, [], 0, 0.0
+        return None
+
+    def _finish(self, loop: _Loop, emit: Listener) -> Progress:
+        """The end: evaluate on the whole held-out text and save (unless that was just done,
+        or the weights are no good), then report how the run ended."""
+        self.budget_spent = loop.ending is RunState.TIME_LIMIT
         val_loss = self.history.val[-1][1] if self.history.val else None
-        checkpoint = str(self.latest_checkpoint) if self.latest_checkpoint else None
-        already_saved = (checkpoint is not None and self._saved_step == self.step
+        latest = self.checkpoints.latest
+        checkpoint = str(latest) if latest else None
+        already_saved = (latest is not None and self.checkpoints.latest_step == self.step
                          and self._full_eval_step == self.step)
-        if ending != "diverged" and self.history.train and not already_saved:
+        if loop.ending is not RunState.DIVERGED and self.history.train and not already_saved:
             if self._full_eval_step != self.step:
                 val_loss = self._record_eval()
-            problem = self._unhealthy(val_loss, first_loss)
+            problem = self._unhealthy(val_loss, loop.first_loss)
             if problem:
-                ending = "diverged"
-                message = self._divergence_message(problem)
+                loop.ending, loop.message = RunState.DIVERGED, self._divergence_message(problem)
             else:
-                try:
-                    checkpoint = str(self.save(val_loss, self._final_is_best(val_loss)))
-                except CheckpointWriteError as exc:
-                    kept = self.kept_checkpoint_phrase("nothing was saved")
-                    message = self.final_save_error = (
-                        f"could not save the final checkpoint in '{exc.path.parent}' "
-                        f"({exc.reason}); {kept}; {exc.hint}")
-        self.state = ending
+                checkpoint = self._save_final(loop, val_loss) or checkpoint
+        self.state = loop.ending
         train_loss = float(np.mean(self.history.train[-50:])) if self.history.train else None
-        done = self._progress("done", start, train_loss, val_loss, lr, last_speed,
-                              checkpoint=checkpoint, message=message)
+        done = self._progress("done", loop, train_loss, val_loss, checkpoint=checkpoint,
+                              message=loop.message)
         emit(done)
         return done
 
-    def _progress(self, event: str, start: float, train_loss, val_loss, lr: float,
-                  speed: float, **extra) -> Progress:
-        elapsed = time.perf_counter() - start
+    def _save_final(self, loop: _Loop, val_loss: float | None) -> str | None:
+        """The run's last checkpoint; None when it could not be written (then
+        `final_save_error` and the done event's message say why)."""
+        try:
+            return str(self.save(val_loss, self._final_is_best(val_loss)))
+        except CheckpointWriteError as exc:
+            kept = self.kept_checkpoint_phrase("nothing was saved")
+            loop.message = self.final_save_error = (
+                f"could not save the final checkpoint in '{exc.path.parent}' ({exc.reason}); "
+                f"{kept}; {exc.hint}")
+            return None
+
+    def _progress(self, event: str, loop: _Loop, train_loss: float | None = None,
+                  val_loss: float | None = None, paused_s: float = 0.0, **extra) -> Progress:
+        """An event as things stand; `paused_s`: time paused so far, not training time."""
+        elapsed = time.perf_counter() - loop.start - paused_s
         c = self.config
         eta = None
         if c.iterations is not None and self.step > 0 and elapsed > 0:
-            done_here = self.step - self._run_start_step
+            done_here = self.step - self._timing.start_step
             if done_here > 0:
                 eta = (c.iterations - self.step) * elapsed / done_here
         if c.max_time is not None:
             remaining = max(0.0, c.max_time - self.budget_used - elapsed)
             eta = remaining if eta is None else min(eta, remaining)
         return Progress(event=event, step=self.step, total_steps=c.iterations,
-                        train_loss=train_loss, val_loss=val_loss, lr=lr, chars_per_s=speed,
-                        elapsed_s=self.elapsed_before + elapsed, eta_s=eta, state=self.state,
-                        best_val_loss=self.best_val_loss, precision=self.precision.name,
-                        **extra)
+                        train_loss=train_loss, val_loss=val_loss, lr=loop.lr,
+                        chars_per_s=loop.last_speed, elapsed_s=self.elapsed_before + elapsed,
+                        eta_s=eta, state=self.state, best_val_loss=self.best_val_loss,
+                        precision=self.precision.name, **extra)
+
+    def _take_save_error(self) -> str | None:
+        """The failed save to report in the next event, once."""
+        error, self._save_error = self._save_error, None
+        return error
 
     def start_message(self) -> str:
         """The first progress line's words: the precision and why, the planned model, and
@@ -566,27 +591,15 @@ class Trainer:
             parts.append(f"note: {self.resume_note}")
         return "; ".join(parts)
 
-    def _final_eval_seconds(self) -> float:
-        """About how long the final evaluation takes: from the last evaluation's pace, or
-        before any, from the training steps' average pace (a generous guess for a forward
-        pass; an average, so one slow step does not cut the run short)."""
-        chars = max(0, min(len(self.val_data) - 1, self.config.eval_max_chars))
-        if self._eval_chars:
-            return chars * self._eval_seconds / self._eval_chars
-        if not self._steps_timed:
-            return 0.0
-        step_chars = self.config.batch_size * self.config.seq_len
-        return chars * self._steps_seconds / (self._steps_timed * step_chars)
-
     def _record_eval(self, max_chars: int | None = None) -> float | None:
         """Evaluate (on a subset of `max_chars`, or the whole held-out text up to
         `eval_max_chars`) and keep the result in the history."""
         began = time.perf_counter()
         val_loss = self.evaluate(max_chars)
-        self._eval_seconds = time.perf_counter() - began
+        self._timing.eval_s = time.perf_counter() - began
         whole = max(0, min(len(self.val_data) - 1, self.config.eval_max_chars))
-        self._eval_chars = min(whole, max_chars or whole)
-        if self._eval_chars == whole:
+        self._timing.eval_chars = min(whole, max_chars or whole)
+        if self._timing.eval_chars == whole:
             self._full_eval_step = self.step
         if val_loss is not None and math.isfinite(val_loss):  # a bad value ends the run instead
             if self.history.val and self.history.val[-1][0] == self.step:
@@ -609,7 +622,7 @@ class Trainer:
         """The best checkpoint is chosen like with like: the final model's score on the same
         subset the periodic evaluations read decides, and its whole-text figure is shown."""
         subset = self.config.eval_sample_chars
-        score = val_loss if self._eval_chars <= subset else self.evaluate(subset)
+        score = val_loss if self._timing.eval_chars <= subset else self.evaluate(subset)
         return self._improves(score, shown=val_loss)
 
     def _unhealthy(self, val_loss: float | None, first_loss: float | None) -> str | None:
@@ -635,7 +648,7 @@ class Trainer:
     def checkpoint_payload(self, val_loss: float | None) -> dict:
         """Everything needed to sample from or resume this run, as plain values and tensors."""
         return {
-            "model_config": self.model_config.to_dict(),
+            "model_config": self.model.config.to_dict(),
             "precision": self.precision.name,
             "vocabulary": self.corpus.vocab.to_string(),
             "model_state": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
@@ -644,7 +657,7 @@ class Trainer:
             "step": self.step,
             "val_loss": val_loss,
             "best_val_loss": self.best_val_loss,
-            "elapsed_s": self.elapsed_before + self._elapsed_this_run,
+            "elapsed_s": self.elapsed_before + self._timing.elapsed,
             "time_budget_spent": self.budget_spent,
             "history": self.history.to_payload(),
             "rng": {"torch": torch.get_rng_state(), "batches": self.batch_generator.get_state()},
@@ -656,42 +669,18 @@ class Trainer:
         }
 
     def save(self, val_loss: float | None = None, best: bool = False) -> Path:
-        """Write a checkpoint named after corpus, step and val loss; keep only the latest and
-        the best (`best`: this one is the run's best so far)."""
-        loss_part = f"-val{val_loss:.3f}" if val_loss is not None else ""
-        base = f"{_safe_name(self.corpus.name)}-step{self.step:06d}{loss_part}"
+        """Write a checkpoint (`best`: this one is the run's best so far); the run keeps only
+        its latest and its best (`checkpoints`). Raises CheckpointWriteError."""
         began = time.perf_counter()
         with self._lock:  # the payload shares the model's tensors: no step while it is written
-            payload = self.checkpoint_payload(val_loss)
-            for n in itertools.count(1):  # a name taken by a file not of this run is skipped
-                path = self.checkpoint_dir / (f"{base}.pt" if n == 1 else f"{base}-{n}.pt")
-                ours = path in self._written
-                if not ours and path.exists():
-                    continue
-                try:
-                    save_checkpoint(payload, path, new_file=not ours)
-                    break
-                except FileExistsError:  # another process took that name a moment ago
-                    continue
-        self._save_seconds = time.perf_counter() - began
-        if path not in self._written:
-            self._written.append(path)
-        self.latest_checkpoint = path
-        self._saved_step = self.step
-        if best:
-            self.best_checkpoint = path
-        for old in list(self._written):
-            if old not in (self.latest_checkpoint, self.best_checkpoint):
-                try:
-                    old.unlink(missing_ok=True)
-                except OSError:  # left behind, harmless: the new file is already written
-                    pass
-                self._written.remove(old)
+            path = self.checkpoints.save(self.checkpoint_payload(val_loss), self.step, val_loss,
+                                         best)
+        self._timing.save_s = time.perf_counter() - began
         return path
 
     def kept_checkpoint_phrase(self, otherwise: str) -> str:
         """Names the newest good file of this run (or the one it resumed from)."""
-        last = self.latest_checkpoint or self.resumed_from
+        last = self.checkpoints.latest or self.resumed_from
         return f"the last good checkpoint is {last}" if last else otherwise
 
     def _save_quietly(self, val_loss: float | None, best: bool = False) -> str | None:
@@ -701,16 +690,16 @@ class Trainer:
         already written stay as they are.
         """
         if not self.weights_finite():
-            self.save_error = ("not saved: the weights are no longer finite numbers (training "
-                               "diverged); the last good checkpoint is kept")
+            self._save_error = ("not saved: the weights are no longer finite numbers "
+                                "(training diverged); the last good checkpoint is kept")
             return None
         try:
             path = str(self.save(val_loss, best))
         except CheckpointWriteError as exc:
             if not self._save_failing:
-                self.save_error = (f"could not save a checkpoint in '{exc.path.parent}' "
-                                   f"({exc.reason}); training goes on and tries again at the "
-                                   f"next save ({exc.hint})")
+                self._save_error = (f"could not save a checkpoint in '{exc.path.parent}' "
+                                    f"({exc.reason}); training goes on and tries again at the "
+                                    f"next save ({exc.hint})")
             self._save_failing = True
             return None
         self._save_failing = False

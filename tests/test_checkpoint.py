@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from chartui import checkpoint as checkpoint_module
+from chartui import files as files_module
 from chartui.checkpoint import load_checkpoint, load_model, save_checkpoint
 from chartui.corpus import corpus_from_text
 from chartui.errors import ChartuiError
@@ -70,7 +71,7 @@ def test_only_latest_and_best_are_kept(faq, tmp_path):
     trainer.run()
     files = sorted(tmp_path.glob("*.pt"))
     assert 1 <= len(files) <= 2
-    assert trainer.latest_checkpoint in files and trainer.best_checkpoint in files
+    assert trainer.checkpoints.latest in files and trainer.checkpoints.best in files
 
 
 @pytest.fixture
@@ -163,7 +164,7 @@ def test_a_name_another_process_takes_during_the_save_is_left_alone(faq, tmp_pat
     trainer = Trainer(faq, tiny_config(iterations=4, eval_every=10**6), device="cpu",
                       checkpoint_dir=tmp_path)
     trainer.run()
-    real_link = checkpoint_module.os.link
+    real_link = files_module.os.link
     taken = []
 
     def link_after_someone_else(source, target):
@@ -172,7 +173,7 @@ def test_a_name_another_process_takes_during_the_save_is_left_alone(faq, tmp_pat
             with open(target, "wb") as f:
                 f.write(b"theirs")
         return real_link(source, target)
-    monkeypatch.setattr(checkpoint_module.os, "link", link_after_someone_else)
+    monkeypatch.setattr(files_module.os, "link", link_after_someone_else)
     trainer.step += 1
     saved = trainer.save(None)
     assert taken and open(taken[0], "rb").read() == b"theirs"

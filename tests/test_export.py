@@ -41,6 +41,13 @@ def test_text_is_written_as_it_is(tmp_path):
     assert path.read_bytes() == text.encode("utf-8")
 
 
+def test_an_unknown_kind_is_refused_not_written(tmp_path):
+    with pytest.raises(ChartuiError, match="'loss-xml' is not a kind of export") as refused:
+        export("loss-xml", tmp_path / "loss.xml", train=TRAIN, val=VAL)
+    assert "\n" not in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_existing_file_is_never_overwritten(tmp_path):
     target = tmp_path / "loss.csv"
     target.write_text("precious")

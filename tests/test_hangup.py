@@ -120,7 +120,7 @@ def small_checkpoint(tmp_path, faq):
     config = tiny_config(iterations=10**6, eval_every=EVAL_EVERY, sample_every=0)
     trainer = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path / "seed")
     trainer.run(lambda p: p.step >= 2 and trainer.stop())
-    return trainer.latest_checkpoint
+    return trainer.checkpoints.latest
 
 
 def test_hanging_up_chartui_train_saves_and_exits(tmp_path):

@@ -132,7 +132,7 @@ def test_a_run_that_raises_is_logged_as_failed(faq, tmp_path, monkeypatch):
     (record,), _ = list_runs(tmp_path)
     assert record.state == "failed" and record.step == 12
     assert "can't allocate memory" in record.message
-    assert record.latest_checkpoint == str(trainer.latest_checkpoint)  # the step-10 file
+    assert record.latest_checkpoint == str(trainer.checkpoints.latest)  # the step-10 file
 
 
 def test_a_paused_run_says_so_in_its_log(faq, tmp_path):

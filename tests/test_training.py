@@ -241,7 +241,7 @@ def test_the_best_checkpoint_is_chosen_on_the_same_subset(faq, tmp_path):
     done = trainer.run()
     periodic = [v for _, v in trainer.history.val[:-1]]
     assert done.val_loss > max(periodic)  # the whole text's figure, higher than any subset's
-    assert trainer.best_checkpoint == trainer.latest_checkpoint  # still the best model
+    assert trainer.checkpoints.best == trainer.checkpoints.latest  # still the best model
     assert done.best_val_loss == done.val_loss
 
 
