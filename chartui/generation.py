@@ -4,7 +4,8 @@ What the app's generation console does, without the console: the temperature and
 turn `settings`; `begin` starts a generation from a prime (a short prime is read at once, so
 its first character can be shown with the Enter that asked for it); `run` is the loop a worker
 thread streams the rest with, at a steady pace, reporting new characters about 30 times a
-second; `step` adds one character; `candidates` says what the model expects next.
+second; `step` adds one character to the `current` generation; `candidates` says what the
+model expects next.
 
 Every stream has a ticket (`chartui.latest`): a stream that a newer one replaced may still
 report once or twice from its thread, and `take` drops those reports. Imports no UI, and
@@ -46,8 +47,8 @@ class Stream:
 @dataclass(frozen=True)
 class Chunk:
     """One report of a stream: characters drawn since the last one and what the model expects
-    after them. The first report also hands over the `generation` (for `step` and the
-    inspector); the last one is `finished`."""
+    after them. The first report also hands over the `generation` (it becomes the session's
+    `current`); the last one is `finished`."""
 
     ticket: int
     text: str
@@ -66,8 +67,8 @@ class GenerationSession:
     def __init__(self, pace: float = 500.0) -> None:
         self.settings = SamplingSettings(temperature=0.8, top_k=None)
         self.pace = pace
-        self.generation: Generation | None = None
-        self.streaming = False  # a stream's thread may still be stepping `generation`
+        self.current: Generation | None = None  # the generation on show
+        self.streaming = False  # a stream's thread may still be stepping `current`
         self._streams = Latest()
 
     # --- the knobs ------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ class GenerationSession:
 
     def candidates(self) -> list[tuple[str, float, float]]:
         """What the model expects after the text so far, under the knobs as they are now."""
-        return self.generation.candidates(CANDIDATES) if self.generation is not None else []
+        return self.current.candidates(CANDIDATES) if self.current is not None else []
 
     # --- generating -----------------------------------------------------------------------------
 
@@ -103,13 +104,13 @@ class GenerationSession:
         """
         from chartui.sampling import Generation  # torch is loaded: there is a model
         ticket = self._streams.new()
-        self.generation, self.streaming = None, False
+        self.current, self.streaming = None, False
         start = functools.partial(Generation, model, vocab, prime, self.settings, seed)
         first = ""
         if len(prime) <= QUICK_START_PRIME:
             generation = start()
             first = generation.emit()
-            self.generation = generation
+            self.current = generation
             start, length = (lambda: generation), (0 if stepping else length - 1)
         elif stepping:
             length = 1
@@ -146,7 +147,7 @@ class GenerationSession:
         if not self._streams.is_current(chunk.ticket):
             return False
         if chunk.generation is not None:
-            self.generation = chunk.generation
+            self.current = chunk.generation
         if chunk.finished:
             self.streaming = False
         return True
@@ -160,4 +161,4 @@ class GenerationSession:
 
     def step(self) -> str:
         """One more character of the current generation (none may be streaming)."""
-        return self.generation.emit()
+        return self.current.emit()

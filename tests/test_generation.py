@@ -75,7 +75,7 @@ def test_a_short_prime_gives_its_first_character_at_once_and_streams_the_rest(mo
     session = GenerationSession(pace=0)
     first, stream = session.begin(model, VOCAB, "ab", 40, seed=4)
     assert "ab" + first == sample_text(model, VOCAB, "ab", 1, temperature=0.8, seed=4)
-    assert session.streaming and stream.length == 39 and session.generation is not None
+    assert session.streaming and stream.length == 39 and session.current is not None
     chunks = streamed(session, stream)
     text = "ab" + first + "".join(chunk.text for chunk in chunks)
     assert text == sample_text(model, VOCAB, "ab", 40, temperature=0.8, seed=4)
@@ -90,9 +90,9 @@ def test_a_long_prime_is_read_by_the_stream_which_hands_over_the_generation(mode
     assert len(LONG_PRIME) > QUICK_START_PRIME
     session = GenerationSession(pace=0)
     first, stream = session.begin(model, VOCAB, LONG_PRIME, 30, seed=2)
-    assert first == "" and session.generation is None and stream.length == 30
+    assert first == "" and session.current is None and stream.length == 30
     chunks = streamed(session, stream)
-    assert chunks[0].generation is session.generation is not None
+    assert chunks[0].generation is session.current is not None
     assert LONG_PRIME + "".join(c.text for c in chunks) == sample_text(
         model, VOCAB, LONG_PRIME, 30, temperature=0.8, seed=2)
 
@@ -145,4 +145,4 @@ def test_weights_that_are_not_finite_are_refused_at_the_start(model):
     session = GenerationSession()
     with pytest.raises(ChartuiError, match="not finite"):
         session.begin(broken, VOCAB, "ab", 10)
-    assert not session.streaming and session.generation is None
+    assert not session.streaming and session.current is None
