@@ -13,7 +13,7 @@ from chartui.corpus import corpus_from_text
 from chartui.progress import RunState
 from chartui.runs import RunRecord, write_run
 from chartui.tui.app import make_app
-from chartui.tui.screens.main import OpenedModel
+from chartui.tui.checkpoints import OpenedModel
 from chartui.tui.widgets.loss_chart import SampleView
 
 from tui_helpers import small_config
@@ -121,7 +121,7 @@ async def neuron_view_of_a_seeded_model(pilot):
     torch.manual_seed(5)
     model = CharLSTM(ModelConfig(len(main.corpus.vocab), embedding_dim=16, hidden_size=32,
                                  num_layers=2))
-    main.opened = OpenedModel(model, main.corpus.vocab, "seeded.pt")
+    main.checkpoints.opened = OpenedModel(model, main.corpus.vocab, "seeded.pt")
     await pilot.press("v")
     await app.screen.workers.wait_for_complete()
     await pilot.pause(0.2)

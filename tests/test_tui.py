@@ -161,7 +161,7 @@ async def test_binary_corpus_and_bad_checkpoint_are_reported(tmp_path):
         await wait_for(pilot, lambda: any(severity == "error" and str(junk) in message
                                           for severity, message in notes),
                        timeout=10, what="a notification naming the bad checkpoint")
-        assert app.is_running and main.opened is None
+        assert app.is_running and main.checkpoints.opened is None
 
 
 async def test_settings_refuse_bad_values_in_place_and_apply_good_ones(tmp_path):
@@ -233,8 +233,8 @@ async def test_open_checkpoint_and_generate_without_training(tmp_path):
         await press(pilot, "o")
         await wait_for(pilot, lambda: app.screen.query("#checkpoint-list"), what="picker")
         await press(pilot, "enter")
-        await wait_for(pilot, lambda: main.opened is not None, what="checkpoint opened")
-        assert main.opened.path == checkpoint
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
+        assert main.checkpoints.opened.path == checkpoint
         assert len(main.chart.train_points) == 10
         app.query_one("#prime", Input).value = "Th"
         main.generate("Th")
@@ -306,7 +306,7 @@ async def test_step_mode_and_the_next_character_inspector(tmp_path):
     main = app.main
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: main.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         inspector = app.query_one(NextCharInspector)
         assert inspector.display and "n steps" in rendered(inspector)
         app.query_one("#prime", Input).value = "Th"
@@ -358,7 +358,7 @@ async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path):
     main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: main.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         app.query_one("#seed", Input).value = "5"
         app.query_one("#length", Input).value = "120"
         main.generate("Th")
@@ -494,7 +494,7 @@ async def test_the_first_character_is_on_screen_with_the_enter_that_asked_for_it
     main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: main.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         app.query_one("#seed", Input).value = "3"
         app.query_one("#length", Input).value = "60"
         temperature = main.generation.settings.temperature
@@ -585,7 +585,7 @@ async def test_an_empty_prime_or_one_of_unseen_characters_still_generates(tmp_pa
     main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: main.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         seen = record_notifications(app)
         app.query_one("#length", Input).value = "30"
         for prime in ("", "\u20ac\u00e9"):

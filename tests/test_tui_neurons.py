@@ -3,7 +3,7 @@
 from textual.widgets import Input, Static
 
 from chartui.neurons import FEATURES, activation_levels, activations, rank_units
-from chartui.tui.screens.main import OpenedModel
+from chartui.tui.checkpoints import OpenedModel
 from chartui.tui.screens.neurons import LEVEL_STYLES, TEXT_CHARS, NeuronScreen
 
 from conftest import FAQ
@@ -47,7 +47,7 @@ async def test_neuron_view_colours_text_by_one_unit_and_ranks_units(tmp_path):
     main = app.main
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: main.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
 
         # Before any generation it reads the start of the corpus; s has nothing to switch to.
         await press(pilot, "v")
@@ -127,7 +127,7 @@ async def test_neuron_view_of_a_broken_model_says_so_in_one_sentence(tmp_path):
         model = CharLSTM(ModelConfig(len(main.corpus.vocab), embedding_dim=8, hidden_size=8))
         with torch.no_grad():
             model.cells[0].bias_ih.fill_(float("nan"))
-        main.opened = OpenedModel(model, main.corpus.vocab, "broken.pt")
+        main.checkpoints.opened = OpenedModel(model, main.corpus.vocab, "broken.pt")
         await press(pilot, "v")
         screen = app.screen
         await wait_for(pilot, lambda: "not finite" in header(screen), what="the error")

@@ -28,10 +28,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 async def resize(pilot, width: int, height: int) -> None:
     """The terminal resized, as `pilot.resize_terminal` does it (the same Resize event), but
     without its wait for an idle CPU: that never comes while a worker trains, so each resize
-    would wait its full second."""
+    would wait its full second. Returns once the app has taken the new size in."""
     size = Size(width, height)
     pilot.app.post_message(Resize(size, size))
-    await pilot.pause(0.02)
+    await wait_for(pilot, lambda: pilot.app.size == size, timeout=10, what=f"the size {size}")
 
 
 async def start_generation(pilot, app, length=100_000):
@@ -65,7 +65,8 @@ async def test_quit_mid_generation_from_an_opened_checkpoint(tmp_path):
     main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: main.opened is not None, what="the checkpoint to open")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None,
+                       what="the checkpoint to open")
         await start_generation(pilot, app)
         worker = main.generation_panel.worker
         await press(pilot, "q")
@@ -134,7 +135,7 @@ async def test_bad_corpus_and_bad_checkpoints_opened_from_the_app_are_notificati
             await wait_for(pilot, lambda: seen, what=f"a notification for {name}")
             severity, message = seen.pop()
             assert severity == "error" and words in message and "\n" not in message, message
-            assert app.is_running and main.opened is None
+            assert app.is_running and main.checkpoints.opened is None
         assert not marker.exists()
 
         for path, words in [(tmp_path / "image.png", "binary"),

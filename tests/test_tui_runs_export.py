@@ -201,7 +201,7 @@ async def test_an_opened_checkpoints_history_is_exported_under_its_own_corpus(tm
     main = app.main
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: main.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         await press(pilot, "s")
         assert app.screen.query_one(Input).value == "chartui-chartui-faq-loss.csv"
         await press(pilot, "2", "enter")

@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -26,11 +26,12 @@ from chartui.terminal import ENDINGS, detach_from_terminal, hangup_signals, serv
 from chartui.tui.keymap import load_keymap
 from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.help import HelpScreen
-from chartui.tui.screens.main import MainScreen, Startup
+from chartui.tui.screens.main import MainScreen
 from chartui.tui.screens.neurons import NeuronScreen
 from chartui.tui.screens.pickers import CheckpointPicker, CorpusPicker
 from chartui.tui.screens.runs import RunComparison, RunsScreen
 from chartui.tui.screens.settings import SettingsScreen
+from chartui.tui.startup import Startup
 from chartui.tui.training import RunHandle
 
 QUIT_SAVE_TIMEOUT_S = 20.0  # after q, the longest wait for the run's save before closing
@@ -78,6 +79,10 @@ class ChartuiApp(App):
         import torch._dynamo  # noqa: F401 - the first optimizer imports it: 1.5 s here
         gc.freeze()
 
+    def on_resize(self, event: events.Resize) -> None:
+        if self.main.is_mounted:  # else it checks the size as it mounts
+            self.main.check_size(event.size)
+
     def key_display(self, binding: Binding) -> str:
         """The key(s) of a binding as shown to the user, after the user's remapping."""
         key = self.keymap.get(binding.id, binding.key)
@@ -95,7 +100,7 @@ class ChartuiApp(App):
 
     async def action_quit(self) -> None:
         self.main.generation_panel.stop()
-        if self.main.stop_run():
+        if self.main.training.stop():
             self.quitting = True
             self.notify("stopping and saving a checkpoint…")
             self.set_timer(QUIT_SAVE_TIMEOUT_S, self.exit)  # never hang on a stuck save
@@ -131,7 +136,7 @@ class ChartuiApp(App):
         the same, the process ends by itself once the run is saved (`_end_once_saved`)."""
         if ending == "hangup":
             detach_from_terminal()
-        run = self.main.active_run()
+        run = self.main.training.active_run()
         if run is not None:
             run.control.stop(ending)
         threading.Thread(target=self._end_once_saved, args=(run,), daemon=True,
@@ -159,7 +164,7 @@ class ChartuiApp(App):
         `chartui serve` (textual-serve tells the app to quit) and Ctrl+C of the server: a run
         still training is stopped and saved (the process waits for the save before it ends),
         and its run log says why (`q` has already stopped it: then it says stopped)."""
-        run = self.main.active_run()
+        run = self.main.training.active_run()
         if run is not None:
             run.control.stop("hangup" if served() else "interrupted")
 

@@ -1,21 +1,19 @@
 """The main screen: status bar, corpus pane, loss chart, latest sample, generation panel, keys.
 
-It holds what the app works with (the corpus, the settings, the latest training run or the
-opened checkpoint) and answers the keys and the workers' messages about them. The work itself
-is elsewhere: corpus loading and checkpoint reading in `chartui.corpus` and
-`chartui.checkpoint` (in worker threads), training in `chartui.tui.training` (a worker around
-the core `Trainer`), generation in the `GenerationPanel`. Workers' reports carry tickets
-(`chartui.latest`); a report of a request that a newer one replaced is dropped.
+It holds what the app works with (the settings, the corpus, where the run is) and answers the
+keys and the workers' messages, handing them to the part that does the work: `Training`
+(chartui.tui.training: the runs and their worker), `Checkpoints` (chartui.tui.checkpoints: the
+opened checkpoint), the `GenerationPanel` (showing the UI-free `GenerationSession`). The corpus
+is loaded here, in a worker. Workers' reports carry tickets (`chartui.latest`): a report of a
+request that a newer one has replaced is dropped.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -23,25 +21,25 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Input, Static
-from textual.worker import get_current_worker
 
-from chartui.config import TrainConfig, parameter_count, preset
-from chartui.corpus import DEFAULT_CORPUS
+from chartui.config import TrainConfig, parameter_count
 from chartui.errors import ChartuiError
 from chartui.generation import GenerationSession
 from chartui.latest import Latest
-from chartui.progress import ACTIVE_STATES, Progress, RunControl, RunState
+from chartui.progress import ACTIVE_STATES, RunControl, RunState
 from chartui.tui import widget_css
+from chartui.tui.checkpoints import Checkpoints
 from chartui.tui.messages import (CheckpointFailed, CheckpointOpened, CorpusFailed,
                                   CorpusLoaded, CorpusPeeked, TrainerReady, TrainingFailed,
                                   TrainingProgress)
 from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.help import HelpScreen
 from chartui.tui.screens.neurons import TEXT_CHARS, NeuronScreen
-from chartui.tui.screens.pickers import CheckpointPicker, CorpusPicker
+from chartui.tui.screens.pickers import CorpusPicker
 from chartui.tui.screens.runs import RunsScreen
 from chartui.tui.screens.settings import SettingsScreen
-from chartui.tui.training import RunHandle, train
+from chartui.tui.startup import Startup
+from chartui.tui.training import Training
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation_panel import GenerationPanel
 from chartui.tui.widgets.key_bar import KeyBar
@@ -55,32 +53,6 @@ if TYPE_CHECKING:
     from chartui.vocab import Vocabulary
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
-
-
-@dataclass(frozen=True)
-class Startup:
-    """What the app starts with: the command line's options (see `make_app`)."""
-
-    corpus: str | Corpus = DEFAULT_CORPUS  # a name or path to load, or a corpus at hand
-    config: TrainConfig = field(default_factory=lambda: preset("default"))
-    checkpoint: str | None = None  # to open at once
-    resume: str | None = None  # to open at once, and resume with t
-    device: str = "auto"
-    checkpoint_dir: str | Path = "checkpoints"
-    encoding: str | None = None
-    corpora_dirs: list[str] | None = None
-    generation_pace: float = 500.0  # characters per second shown; 0 = unpaced
-
-
-@dataclass(frozen=True)
-class OpenedModel:
-    """A checkpoint opened to generate from: its model and vocabulary, its file, and the name
-    of the corpus it was trained on."""
-
-    model: CharLSTM
-    vocab: Vocabulary
-    path: str
-    corpus_name: str | None = None
 
 
 class MainScreen(Screen):
@@ -140,11 +112,9 @@ class MainScreen(Screen):
         self.corpus: Corpus | None = None
         self.corpus_loading = False
         self.start_when_loaded = False  # t was pressed while the corpus was loading
-        self.corpus_loads, self.checkpoint_opens, self.runs = Latest(), Latest(), Latest()
-        self.run: RunHandle | None = None  # the latest run, until a checkpoint is opened
-        self.opened: OpenedModel | None = None
-        self.resume_path = startup.resume  # t resumes this checkpoint
-        self._save_asked = False  # w was pressed: say when the checkpoint is written
+        self.corpus_loads = Latest()
+        self.training = Training(self, resume=startup.resume)
+        self.checkpoints = Checkpoints(self)
         self.generation = GenerationSession(startup.generation_pace)  # the panel shows it
 
     # --- layout -----------------------------------------------------------------------------
@@ -169,8 +139,8 @@ class MainScreen(Screen):
         else:
             self.post_message(CorpusLoaded(self.startup.corpus))
         if self.startup.checkpoint or self.startup.resume:
-            self.open_checkpoint(self.startup.checkpoint or self.startup.resume,
-                                 resume=bool(self.startup.resume))
+            self.checkpoints.open(self.startup.checkpoint or self.startup.resume,
+                                  resume=bool(self.startup.resume))
 
     @property
     def status(self) -> StatusBar:
@@ -184,13 +154,9 @@ class MainScreen(Screen):
     def generation_panel(self) -> GenerationPanel:
         return self.query_one(GenerationPanel)
 
-    def on_resize(self, event: events.Resize) -> None:
-        self.check_size(event.size)
-
-    def on_screen_resume(self) -> None:
-        self.check_size(self.app.size)  # the terminal may have changed under a dialog
-
     def check_size(self, size) -> None:
+        """Say what size the screen needs when the terminal is smaller (the app calls this on
+        every resize, also while a dialog is open)."""
         width, height = size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "too-small")
@@ -260,11 +226,16 @@ class MainScreen(Screen):
         self.corpus_name = self.corpus.name
         self.query_one(CorpusPane).show_corpus(self.corpus, self.config.val_fraction)
         self.status.show(corpus=self.corpus.name)
-        if self.run_control is None and self.opened is None:
-            self.status.show(parameters=parameter_count(self.config, len(self.corpus.vocab)))
+        self.show_planned_size()
         if self.start_when_loaded:
             self.start_when_loaded = False
             self.action_toggle_training()
+
+    def show_planned_size(self) -> None:
+        """With no model on show yet, the status bar gives the size the settings would build."""
+        if self.corpus is not None and self.run_control is None and \
+                self.checkpoints.opened is None:
+            self.status.show(parameters=parameter_count(self.config, len(self.corpus.vocab)))
 
     @while_running
     def on_corpus_failed(self, message: CorpusFailed) -> None:
@@ -277,207 +248,48 @@ class MainScreen(Screen):
         self.status.show(state=RunState.FAILED)
         self.notify(message.error, title="Corpus", severity="error", timeout=10)
 
-    # --- training ---------------------------------------------------------------------------
+    # --- training (chartui.tui.training does the work) ----------------------------------------
 
     @property
     def run_control(self) -> RunControl | None:
         """The latest run's controls, once it is set up."""
-        return self.run.control if self.run is not None else None
+        return self.training.control
 
     def training_active(self) -> bool:
         return self.train_state in ACTIVE_STATES
 
-    def active_run(self) -> RunHandle | None:
-        """The run in progress (training, paused or stopping), once it is set up."""
-        return self.run if self.run_control is not None and self.training_active() else None
-
-    def stop_run(self, reason: str = "stopped") -> bool:
-        """Stop the run in progress, which saves a checkpoint; False when there is none."""
-        run = self.active_run()
-        if run is None:
-            return False
-        run.control.stop(reason)
-        self.train_state = RunState.STOPPING
-        return True
-
     def action_toggle_training(self) -> None:
-        control, state = self.run_control, self.train_state
-        if state is RunState.TRAINING and control is not None:
-            control.pause()
-            self.train_state = RunState.PAUSED
-        elif state is RunState.PAUSED and control is not None:
-            control.resume()
-            self.train_state = RunState.TRAINING
-        elif self.corpus_loading and state not in (RunState.STARTING, RunState.STOPPING):
-            self.start_when_loaded = not self.start_when_loaded  # a second t takes it back
-            self.notify("training starts as soon as the corpus has loaded" if
-                        self.start_when_loaded else "training will not start after loading")
-        elif state in (RunState.STARTING, RunState.STOPPING):
-            self.notify(f"a moment: training is {state.label}")
-        elif self.corpus is None and self.resume_path is None:
-            self.notify("no corpus is loaded yet: choose one with c", severity="warning")
-        else:
-            if self.resume_path is None and (control is not None or self.opened):
-                self.notify("starting a new run with the current settings (to continue an "
-                            "earlier one, open its checkpoint with o and choose Resume)",
-                            title="Training")
-            self.start_training()
+        self.training.toggle()
 
-    def start_training(self) -> None:
-        resume, self.resume_path = self.resume_path, None
-        self.run = RunHandle(self.runs.new())
-        self.chart.set_history([], [])
-        self.train_state = RunState.STARTING
-        self._train_worker(self.run, self.corpus, self.config, resume)
+    def action_stop_training(self) -> None:
+        self.training.stop_key()
 
-    @work(thread=True, exclusive=True, group="training")
-    def _train_worker(self, run: RunHandle, corpus: Corpus | None, config: TrainConfig,
-                      resume: str | None) -> None:
-        worker = get_current_worker()
-        startup = self.startup
-        train(self, run, corpus, config, resume, startup.device, startup.checkpoint_dir,
-              startup.corpora_dirs, cancelled=lambda: worker.is_cancelled)
+    def action_save_checkpoint(self) -> None:
+        self.training.save()
 
     def on_trainer_ready(self, message: TrainerReady) -> None:
-        if not self.runs.is_current(message.ticket) or not self.app.is_running:
-            message.run_control.stop()
-            return
-        summary = message.summary
-        self.run.summary, self.run.control = summary, message.run_control
-        self.opened = None
-        self.chart.set_history(summary.history.train_points(), summary.history.val)
-        self.status.show(parameters=summary.parameters, device=summary.device,
-                         precision=summary.precision, step=summary.step,
-                         total_steps=summary.total_steps, best_val_loss=summary.best_val_loss,
-                         model_source="")
-        if self.train_state is RunState.STARTING:
-            self.train_state = RunState.TRAINING
+        self.training.ready(message)
 
     @while_running
     def on_training_progress(self, message: TrainingProgress) -> None:
-        if not self.runs.is_current(message.ticket):
-            return
-        p = message.progress
-        if p.event == "step":
-            self.chart.add_point(p.step, p.train_loss, p.val_loss)
-        if p.sample:
-            self.query_one(SampleView).show_sample(p.step, p.sample)
-        self.status.show(step=p.step, total_steps=p.total_steps, chars_per_s=p.chars_per_s,
-                         elapsed_s=p.elapsed_s, eta_s=p.eta_s, best_val_loss=p.best_val_loss)
-        if p.checkpoint:
-            self.run.latest_checkpoint = p.checkpoint
-            if self._save_asked:
-                self._save_asked = False
-                self.notify(f"saved {p.checkpoint}", title="Checkpoint")
-        if p.message and p.event == "start":  # the precision, the planned model, a resume
-            self.notify(p.message, title="Training", timeout=8)
-        elif p.message and p.event != "done":
-            self.notify(p.message, severity="warning", timeout=8)
-        if p.event == "done":
-            self.show_run_end(RunState(p.state), p)
-
-    def show_run_end(self, state: RunState, p: Progress) -> None:
-        """The run's last event: how it ended, said once."""
-        self.train_state = state
-        self.status.show(eta_s=None)
-        if state is RunState.DIVERGED:
-            self.notify(p.message or "training diverged", title="Training stopped",
-                        severity="error", timeout=15)
-        elif p.message:
-            self.notify(p.message, severity="warning", timeout=10)
-        elif p.checkpoint:
-            self.notify(f"{state.label} at step {p.step:,}; saved {p.checkpoint}",
-                        title="Training")
-        self.post_message(self.RunEnded())
+        self.training.progress(message)
 
     @while_running
     def on_training_failed(self, message: TrainingFailed) -> None:
-        if not self.runs.is_current(message.ticket):
-            return
-        self.train_state = RunState.FAILED
-        self.notify(message.error, title="Training", severity="error", timeout=15)
-        self.post_message(self.RunEnded())
+        self.training.failed(message)
 
-    def action_stop_training(self) -> None:
-        if self.train_state in (RunState.TRAINING, RunState.PAUSED) and self.stop_run():
-            return
-        if self.train_state is RunState.STARTING:
-            self.notify("a moment: training is starting")
-        else:
-            self.notify("nothing is training", severity="information")
-
-    def action_save_checkpoint(self) -> None:
-        if self.train_state is RunState.STARTING:
-            self.notify("a moment: training is starting")
-        elif self.run_control is not None and self.train_state in (RunState.TRAINING,
-                                                                   RunState.PAUSED):
-            self._save_asked = True
-            self.run_control.request_save()
-        elif self.run_control is not None and self.run.latest_checkpoint is not None:
-            self.notify(f"already saved: {self.run.latest_checkpoint}")
-        else:
-            self.notify("nothing to save yet: train with t first", severity="warning")
-
-    # --- checkpoints ------------------------------------------------------------------------
+    # --- checkpoints (chartui.tui.checkpoints does the work) ---------------------------------
 
     def action_open_checkpoint(self) -> None:
-        from chartui.checkpoint import list_checkpoints
-        folder = self.startup.checkpoint_dir
-        rows = [(str(path), label) for path, label in list_checkpoints(folder)]
-
-        def chosen(result: tuple[str, bool] | None) -> None:
-            if result is None:
-                return
-            if self.training_active():
-                self.notify("stop training (x) before opening or resuming a checkpoint",
-                            severity="warning")
-                return
-            self.open_checkpoint(*result)
-
-        self.app.push_screen(CheckpointPicker(rows, str(folder)), chosen)
-
-    def open_checkpoint(self, path: str, resume: bool) -> None:
-        self._open_checkpoint_worker(path, resume, self.checkpoint_opens.new())
-
-    @work(thread=True, exclusive=True, group="checkpoint")
-    def _open_checkpoint_worker(self, path: str, resume: bool, ticket: int) -> None:
-        with failure_posted(self, functools.partial(CheckpointFailed, ticket=ticket)):
-            from chartui.checkpoint import CheckpointSummary, load_model, resolve_checkpoint_path
-            resolved = resolve_checkpoint_path(path)
-            model, vocab, payload = load_model(resolved, "cpu")
-            self.post_message(CheckpointOpened(CheckpointSummary.of(payload, resolved, model),
-                                               model, vocab, resume, ticket))
+        self.checkpoints.pick()
 
     @while_running
     def on_checkpoint_failed(self, message: CheckpointFailed) -> None:
-        if self.checkpoint_opens.is_current(message.ticket):
-            self.notify(message.error, title="Checkpoint", severity="error", timeout=12)
+        self.checkpoints.failed(message)
 
     @while_running
     def on_checkpoint_opened(self, message: CheckpointOpened) -> None:
-        if not self.checkpoint_opens.is_current(message.ticket):
-            return  # another checkpoint was asked for since
-        if self.training_active():
-            self.notify("stop training (x) before opening a checkpoint", severity="warning")
-            return
-        summary = message.summary
-        self.chart.set_history(summary.history.train_points(), summary.history.val)
-        self.opened = OpenedModel(message.model, message.vocab, summary.path,
-                                  summary.corpus_name)
-        name = Path(summary.path).name
-        self.status.show(parameters=summary.parameters, step=summary.step,
-                         total_steps=summary.total_steps, best_val_loss=summary.best_val_loss,
-                         chars_per_s=None, elapsed_s=summary.elapsed_s, eta_s=None,
-                         precision="", model_source=f"from {name}")
-        self.run = None  # the opened model is the one on show now
-        self.runs.expire()
-        self.train_state = RunState.IDLE
-        if message.resume:
-            self.resume_path = summary.path
-            self.start_training()
-        else:
-            self.notify(f"opened {name}: type a prime and press enter to generate",
-                        title="Checkpoint")
+        self.checkpoints.show(message)
 
     # --- generation -------------------------------------------------------------------------
 
@@ -490,16 +302,18 @@ class MainScreen(Screen):
                         "with a lower learning rate, or open a checkpoint", severity="error")
             return None
         if self.run_control is not None:
-            return self.run_control.snapshot_model(), self.run.summary.vocab
-        if self.opened is not None:
-            return self.opened.model, self.opened.vocab
+            return self.run_control.snapshot_model(), self.training.run.summary.vocab
+        opened = self.checkpoints.opened
+        if opened is not None:
+            return opened.model, opened.vocab
         self.notify("no model yet: press t to train, or o to open a checkpoint",
                     severity="warning")
         return None
 
     def vocab_size(self) -> int | None:
-        if self.opened is not None and self.run_control is None:
-            return len(self.opened.vocab)
+        opened = self.checkpoints.opened
+        if opened is not None and self.run_control is None:
+            return len(opened.vocab)
         return len(self.corpus.vocab) if self.corpus is not None else None
 
     def generate(self, prime: str, stepping: bool = False) -> None:
@@ -566,8 +380,8 @@ class MainScreen(Screen):
                 self.notify("new settings apply to the next run", title="Settings")
             if vocabulary_changed:
                 self.load_corpus(self.corpus_name)
-            elif self.corpus is not None and self.run_control is None and self.opened is None:
-                self.status.show(parameters=parameter_count(config, len(self.corpus.vocab)))
+            else:
+                self.show_planned_size()
 
         self.app.push_screen(SettingsScreen(self.config), applied)
 
@@ -608,9 +422,10 @@ class MainScreen(Screen):
         """The corpus the model and loss history on show come from: the training run's, else
         the opened checkpoint's, else the corpus in the pane."""
         if self.run_control is not None:
-            return self.run.summary.corpus_name
-        if self.opened is not None and self.opened.corpus_name:
-            return self.opened.corpus_name
+            return self.training.run.summary.corpus_name
+        opened = self.checkpoints.opened
+        if opened is not None and opened.corpus_name:
+            return opened.corpus_name
         return self.corpus_name
 
     def loss_history(self) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
