@@ -90,7 +90,8 @@ class ChartuiApp(App):
                          for k in key.split(","))
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """While a dialog is open, only its own keys (and quit, tab, shift+tab) act."""
+        """While a dialog is open, only its own keys act, and of the app's only quit, tab and
+        shift+tab (the main screen's keys do not reach past a dialog anyway)."""
         if isinstance(self.screen, ModalScreen) and action not in ("quit", "focus_next",
                                                                    "focus_previous"):
             return False

@@ -58,12 +58,13 @@ class LossChart(PlotextPlot):
     DEFAULT_CSS = widget_css(__file__)
     REDRAW_HZ = 4
 
+    @dataclass
     class Drawn(Message):
         """A picture drawn in the background."""
 
-        def __init__(self, figure: Figure, lines: list[Strip], number: int) -> None:
-            super().__init__()
-            self.figure, self.lines, self.number = figure, lines, number
+        figure: Figure
+        lines: list[Strip]
+        number: int
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
