@@ -59,22 +59,22 @@ async def in_app(path: Path, folder: str) -> dict:
         while not preview.text:
             await asyncio.sleep(0.01)
         result["preview_shown_s"] = round(time.perf_counter() - began, 2)
-        while app.corpus is None:
+        while app.main.corpus is None:
             await asyncio.sleep(0.05)
         result["fully_read_s"] = round(time.perf_counter() - began, 2)
-        result["characters"] = len(app.corpus)
-        result["ids_storage"] = type(app.corpus.data).__name__
+        result["characters"] = len(app.main.corpus)
+        result["ids_storage"] = type(app.main.corpus.data).__name__
         result["memory_after_read_mb"] = memory_mb()
         await app._press_keys(["t"])
-        while app.trainer is None or app.trainer.step < 3:
+        while app.main.run_control is None or app.main.run_control.step < 3:
             await asyncio.sleep(0.05)
-        first, start = app.trainer.step, time.perf_counter()
+        first, start = app.main.run_control.step, time.perf_counter()
         await asyncio.sleep(10)
-        result["training_steps_per_s"] = round((app.trainer.step - first)
+        result["training_steps_per_s"] = round((app.main.run_control.step - first)
                                                / (time.perf_counter() - start), 1)
         result["memory_while_training_mb"] = memory_mb()
         await app._press_keys(["x"])
-        while app.train_state not in ("stopped", "error"):
+        while app.main.train_state not in ("stopped", "failed"):
             await asyncio.sleep(0.05)
     return result
 

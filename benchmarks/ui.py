@@ -35,7 +35,7 @@ from textual._compositor import CompositorUpdate  # noqa: E402
 from chartui.config import TrainConfig, preset  # noqa: E402
 from chartui.corpus import corpus_from_text  # noqa: E402
 from chartui.trainer import Trainer  # noqa: E402
-from chartui.tui import app as app_module  # noqa: E402
+from chartui.tui import training as training_module  # noqa: E402
 from chartui.tui.app import make_app  # noqa: E402
 
 
@@ -100,13 +100,13 @@ async def in_app(corpus, config: TrainConfig, seconds: float, presses: int, fold
     async with app.run_test(size=(120, 40)):
         await app.workers.wait_for_complete()
         await app._press_keys(["t"])
-        while app.trainer is None or app.trainer.step < 5:
+        while app.main.run_control is None or app.main.run_control.step < 5:
             await asyncio.sleep(0.05)
         await asyncio.sleep(1)
 
-        first, began = app.trainer.step, time.perf_counter()
+        first, began = app.main.run_control.step, time.perf_counter()
         await asyncio.sleep(seconds)
-        app_rate = (app.trainer.step - first) / (time.perf_counter() - began)
+        app_rate = (app.main.run_control.step - first) / (time.perf_counter() - began)
 
         knobs = app.query_one("#gen-knobs")
         prime = app.query_one("#prime")
@@ -148,7 +148,7 @@ async def in_app(corpus, config: TrainConfig, seconds: float, presses: int, fold
                 await latency(["q"], lambda b=before: len(prime.value) == b + 1))
             await asyncio.sleep(0.05)
         first_char = []
-        console = app.console_pane
+        console = app.main.generation_panel.console
         for _ in range(max(3, presses // 6)):
             prime.value = "Th"
             console.generated = []  # the last stream's text would count as already shown
@@ -166,7 +166,7 @@ async def in_app(corpus, config: TrainConfig, seconds: float, presses: int, fold
                               "HelpScreen"))
             await app._press_keys(["escape"])
             await asyncio.sleep(0.2)
-        chart = app.chart
+        chart = app.main.chart
 
         def redraw_ms() -> dict:
             """Median times to redraw the chart with 100,000 steps of history: the whole
@@ -190,7 +190,7 @@ async def in_app(corpus, config: TrainConfig, seconds: float, presses: int, fold
                     "ui_thread": round(statistics.median(ui_thread), 2)}
         redraw_training = redraw_ms()  # while the worker still trains on both cores
         await app._press_keys(["x"])
-        while app.train_state not in ("stopped", "error"):
+        while app.main.train_state not in ("stopped", "failed"):
             await asyncio.sleep(0.05)
         redraw_idle = redraw_ms()
     every = [x for name, values in latencies.items() if name != "first_character"
@@ -212,11 +212,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--presses", type=int, default=60)
-    parser.add_argument("--niceness", type=int, default=app_module.TRAINING_NICENESS,
+    parser.add_argument("--niceness", type=int, default=training_module.TRAINING_NICENESS,
                         help="how far the app lowers its training thread's priority "
-                        f"(the app uses {app_module.TRAINING_NICENESS}; 0 = not at all)")
+                        f"(the app uses {training_module.TRAINING_NICENESS}; 0 = not at all)")
     args = parser.parse_args()
-    app_module.TRAINING_NICENESS = args.niceness
+    training_module.TRAINING_NICENESS = args.niceness
     text, source = benchmark_text()
     corpus = corpus_from_text(text, "bench")
     with tempfile.TemporaryDirectory() as folder:

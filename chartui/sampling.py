@@ -90,7 +90,6 @@ class Generation:
             finally:
                 model.train(was_training)
         self.logits = self._step(ids[-1])  # for the next character
-        self.emitted = 0
 
     def _step(self, index: int) -> np.ndarray:
         logits = self.stepper.step(index)
@@ -118,7 +117,6 @@ class Generation:
         index = min(int(cumulative.searchsorted(self.rng.random() * cumulative[-1], "right")),
                     len(probs) - 1)
         self.logits = self._step(index)
-        self.emitted += 1
         return self.vocab.chars[index]
 
 

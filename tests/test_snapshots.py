@@ -10,8 +10,10 @@ import pytest
 from textual.widgets import Input
 
 from chartui.corpus import corpus_from_text
+from chartui.progress import RunState
 from chartui.runs import RunRecord, write_run
 from chartui.tui.app import make_app
+from chartui.tui.checkpoints import OpenedModel
 from chartui.tui.widgets.loss_chart import SampleView
 
 from tui_helpers import small_config
@@ -51,8 +53,9 @@ def demo_app():
 
 async def steady(pilot):
     app = pilot.app
+    main = app.main
     app.animation_level = "none"
-    while app.corpus is None:
+    while main.corpus is None:
         await pilot.pause(0.05)
     await app.workers.wait_for_complete()
     await pilot.pause(0.2)
@@ -64,19 +67,20 @@ async def with_history(pilot):
     """A fixed loss history, status and generated text, as if a run had been paused."""
     await steady(pilot)
     app = pilot.app
+    main = app.main
     train = [(s, 1.45 + 2.9 * math.exp(-s / 260) + 0.08 * math.sin(s / 7))
              for s in range(1, 1201, 3)]
     val = [(s, 1.5 + 2.7 * math.exp(-s / 260)) for s in range(200, 1201, 200)]
-    app.chart.set_history(train, val)
-    app.chart.replot()
-    app.status.show(state="paused", step=1200, total_steps=3000, chars_per_s=31_500,
+    main.chart.set_history(train, val)
+    main.chart.replot()
+    main.status.show(state=RunState.PAUSED, step=1200, total_steps=3000, chars_per_s=31_500,
                     elapsed_s=41, eta_s=62, best_val_loss=val[-1][1], device="cpu")
     app.query_one(SampleView).show_sample(1200, "The model wirtes one character at a time, "
                                                 "and the loss falls.")
-    app.console_pane.begin("The ")
-    app.console_pane.append(GENERATED[4:])
+    main.generation_panel.console.begin("The ")
+    main.generation_panel.console.append(GENERATED[4:])
     await pilot.pause(0.3)
-    app.chart.replot()  # the same picture whatever the redraw timer did meanwhile
+    main.chart.replot()  # the same picture whatever the redraw timer did meanwhile
     await pilot.pause(0.1)
 
 
@@ -113,10 +117,11 @@ async def neuron_view_of_a_seeded_model(pilot):
     from chartui.model import CharLSTM, ModelConfig
     await steady(pilot)
     app = pilot.app
+    main = app.main
     torch.manual_seed(5)
-    model = CharLSTM(ModelConfig(len(app.corpus.vocab), embedding_dim=16, hidden_size=32,
+    model = CharLSTM(ModelConfig(len(main.corpus.vocab), embedding_dim=16, hidden_size=32,
                                  num_layers=2))
-    app.opened = (model, app.corpus.vocab, "seeded.pt")
+    main.checkpoints.opened = OpenedModel(model, main.corpus.vocab, "seeded.pt")
     await pilot.press("v")
     await app.screen.workers.wait_for_complete()
     await pilot.pause(0.2)

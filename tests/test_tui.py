@@ -10,6 +10,7 @@ from textual.widgets import Input, Static
 
 from chartui.sampling import sample_text
 from chartui.tui.app import make_app
+from chartui.tui.messages import CorpusLoaded
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import DEFAULT_LENGTH, GenerationConsole
 
@@ -24,48 +25,51 @@ def rendered(widget) -> str:
 
 async def test_t_starts_training_and_the_chart_and_status_follow(tmp_path):
     app = app_for(tmp_path)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         notes = record_notifications(app)
         await start_training(pilot, app)
-        await wait_for(pilot, lambda: len(app.chart.train_points) >= 3 and app.chart.val_points,
+        await wait_for(pilot, lambda: len(main.chart.train_points) >= 3 and main.chart.val_points,
                        what="chart points")
-        assert "TRAINING" in rendered(app.status) and "step" in rendered(app.status)
-        assert app.status.info.step > 0 and app.status.info.chars_per_s
-        assert "cpu fp32" in rendered(app.status)  # the device and the precision it trains in
+        assert "TRAINING" in rendered(main.status) and "step" in rendered(main.status)
+        assert main.status.info.step > 0 and main.status.info.chars_per_s
+        assert "cpu fp32" in rendered(main.status)  # the device and the precision it trains in
         assert ("information", "training in fp32 (as asked)") in notes
         await wait_for(pilot, lambda: "Sample at step" in str(app.query_one("#sample")
                                                                 .border_title), what="sample")
         await press(pilot, "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
 
 
 async def test_pause_resume_stop_and_save(tmp_path):
     app = app_for(tmp_path, config=small_config(eval_every=100_000))
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await start_training(pilot, app)
         await press(pilot, "t")
-        assert app.train_state == "paused"
-        await wait_for(pilot, lambda: app.trainer.state == "paused", what="pause")
-        paused_at = app.trainer.step
+        assert main.train_state == "paused"
+        await wait_for(pilot, lambda: main.run_control.state == "paused", what="pause")
+        paused_at = main.run_control.step
         await pilot.pause(0.5)
-        assert app.trainer.step == paused_at
-        assert "PAUSED" in rendered(app.status)
+        assert main.run_control.step == paused_at
+        assert "PAUSED" in rendered(main.status)
 
         await press(pilot, "w")  # save works while paused
         await wait_for(pilot, lambda: list(tmp_path.glob("*.pt")), what="checkpoint file")
 
         await press(pilot, "t")
-        await wait_for(pilot, lambda: app.trainer.step > paused_at + 2, what="resume")
-        assert app.train_state == "training"
+        await wait_for(pilot, lambda: main.run_control.step > paused_at + 2, what="resume")
+        assert main.train_state == "training"
 
         await press(pilot, "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
-        assert app.trainer.latest_checkpoint.exists()
-        assert "STOPPED" in rendered(app.status)
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
+        assert main.run_control.latest_checkpoint.exists()
+        assert "STOPPED" in rendered(main.status)
 
 
 async def test_generation_streams_from_the_prime_while_training(tmp_path):
     app = app_for(tmp_path, generation_pace=300)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await start_training(pilot, app)
         app.query_one("#length", Input).value = "3000"
@@ -79,7 +83,8 @@ async def test_generation_streams_from_the_prime_while_training(tmp_path):
         await wait_for(pilot, lambda: len(console.output_text()) > first + 20, what="more text")
         assert console.output_text().startswith("The")
         await press(pilot, "escape")  # stops the generation
-        await wait_for(pilot, lambda: app.gen_worker is None or not app.gen_worker.is_running,
+        panel = main.generation_panel
+        await wait_for(pilot, lambda: panel.worker is None or not panel.worker.is_running,
                        what="generation to stop")
         stopped_at = len(console.output_text())
         await pilot.pause(0.3)
@@ -88,36 +93,38 @@ async def test_generation_streams_from_the_prime_while_training(tmp_path):
 
 async def test_temperature_keys_change_display_and_sampler(tmp_path):
     app = app_for(tmp_path)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await start_training(pilot, app)
         await press(pilot, "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
         knobs = app.query_one("#gen-knobs", Static)
         await press(pilot, "right_square_bracket")
-        assert app.sampling.temperature == pytest.approx(0.9)
+        assert main.generation.settings.temperature == pytest.approx(0.9)
         assert "0.9" in rendered(knobs)
         for _ in range(12):
             await press(pilot, "left_square_bracket")
-        assert app.sampling.temperature == 0.0  # clamped at 0: greedy
+        assert main.generation.settings.temperature == 0.0  # clamped at 0: greedy
         assert "greedy" in rendered(knobs)
         await press(pilot, "right_curly_bracket")
-        assert app.sampling.top_k is None  # already "all"
+        assert main.generation.settings.top_k is None  # already "all"
         await press(pilot, "left_curly_bracket")
-        assert app.sampling.top_k == 40 and "40" in rendered(knobs)
+        assert main.generation.settings.top_k == 40 and "40" in rendered(knobs)
 
         # the sampler really uses T = 0: the text equals the greedy continuation
         app.query_one("#length", Input).value = "60"
         app.query_one("#prime", Input).value = "The "
-        app.generate("The ")
+        main.generate("The ")
         console = app.query_one(GenerationConsole)
-        await wait_for(pilot, lambda: app.gen_worker is None, what="generation")
-        expected = sample_text(app.trainer.snapshot_model(), app.trainer.corpus.vocab, "The ",
-                               60, temperature=0.0)
+        await wait_for(pilot, lambda: main.generation_panel.worker is None, what="generation")
+        expected = sample_text(main.run_control.snapshot_model(), main.run_control.corpus.vocab,
+                               "The ", 60, temperature=0.0)
         assert console.output_text() == expected
 
 
 async def test_quit_during_training_exits_promptly_and_saves(tmp_path):
     app = app_for(tmp_path)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await start_training(pilot, app)
         started = time.monotonic()
@@ -125,18 +132,19 @@ async def test_quit_during_training_exits_promptly_and_saves(tmp_path):
         await wait_for(pilot, lambda: not app.is_running, timeout=20, what="exit")
         assert time.monotonic() - started < 10
     assert list(tmp_path.glob("*.pt"))
-    assert app.trainer.state == "stopped"
+    assert main.run_control.state == "stopped"
 
 
 async def test_a_bad_corpus_path_shows_an_error_not_a_crash(tmp_path):
     app = app_for(tmp_path, corpus=str(tmp_path / "missing.txt"))
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
         assert "does not exist" in rendered(app.query_one("#corpus-name"))
-        assert app.train_state == "idle" and "ERROR" in rendered(app.status)
+        assert main.train_state == "idle" and "ERROR" in rendered(main.status)
         await press(pilot, "t")  # nothing to train on: a hint, not a crash
         await pilot.pause(0.2)
-        assert app.is_running and app.trainer is None
+        assert app.is_running and main.run_control is None
 
 
 async def test_binary_corpus_and_bad_checkpoint_are_reported(tmp_path):
@@ -145,14 +153,20 @@ async def test_binary_corpus_and_bad_checkpoint_are_reported(tmp_path):
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"nonsense")
     app = app_for(tmp_path, corpus=str(binary), checkpoint=str(junk))
+    main = app.main
+    notes = record_notifications(app)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
         assert "binary" in rendered(app.query_one("#corpus-name"))
-        assert app.is_running and app.opened is None
+        await wait_for(pilot, lambda: any(severity == "error" and str(junk) in message
+                                          for severity, message in notes),
+                       timeout=10, what="a notification naming the bad checkpoint")
+        assert app.is_running and main.checkpoints.opened is None
 
 
 async def test_settings_refuse_bad_values_in_place_and_apply_good_ones(tmp_path):
     app = app_for(tmp_path)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
         await press(pilot, "e")
@@ -174,14 +188,14 @@ async def test_settings_refuse_bad_values_in_place_and_apply_good_ones(tmp_path)
         lr.value = "0.002"
         await press(pilot, "enter")
         await wait_for(pilot, lambda: app.screen is not screen, what="settings to close")
-        assert app.config.hidden_size == 96 and app.config.lr == 0.002
+        assert main.config.hidden_size == 96 and main.config.lr == 0.002
         await press(pilot, "e")
         app.screen.query_one("#preset").value = "lesson"
         await pilot.pause(0.1)
         assert app.screen.query_one("#set-hidden_size", Input).value == "128"
         assert app.screen.query_one("#set-precision").value == "fp32"  # as the lesson did
         await press(pilot, "escape")
-        assert app.config.hidden_size == 96  # cancelled: unchanged
+        assert main.config.hidden_size == 96  # cancelled: unchanged
         # an empty size is sized for the time budget; the precision is a choice
         await press(pilot, "e")
         screen = app.screen
@@ -190,13 +204,14 @@ async def test_settings_refuse_bad_values_in_place_and_apply_good_ones(tmp_path)
         screen.query_one("#set-hidden_size", Input).focus()
         await press(pilot, "enter")
         await wait_for(pilot, lambda: app.screen is not screen, what="settings to close")
-        assert app.config.hidden_size is None and app.config.precision == "bf16"
+        assert main.config.hidden_size is None and main.config.precision == "bf16"
 
 
 async def test_corpus_picker_switches_corpus(tmp_path, monkeypatch):
     (tmp_path / "tiny.txt").write_text("a tiny corpus of our own, for the picker\n" * 20)
     monkeypatch.setenv("CHARTUI_CORPORA", str(tmp_path))
     app = app_for(tmp_path)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
         await press(pilot, "c")
@@ -204,7 +219,7 @@ async def test_corpus_picker_switches_corpus(tmp_path, monkeypatch):
         names = [options.get_option_at_index(i).id for i in range(options.option_count)]
         options.highlighted = names.index("tiny")
         await press(pilot, "enter")
-        await wait_for(pilot, lambda: app.corpus is not None and app.corpus.name == "tiny",
+        await wait_for(pilot, lambda: main.corpus is not None and main.corpus.name == "tiny",
                        what="new corpus")
         assert "tiny" in rendered(app.query_one(CorpusPane).query_one("#corpus-name"))
 
@@ -212,17 +227,18 @@ async def test_corpus_picker_switches_corpus(tmp_path, monkeypatch):
 async def test_open_checkpoint_and_generate_without_training(tmp_path):
     checkpoint, _, _ = trained_checkpoint(tmp_path)
     app = app_for(tmp_path)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
         await press(pilot, "o")
         await wait_for(pilot, lambda: app.screen.query("#checkpoint-list"), what="picker")
         await press(pilot, "enter")
-        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
-        assert app.opened[2] == checkpoint
-        assert len(app.chart.train_points) == 10
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
+        assert main.checkpoints.opened.path == checkpoint
+        assert len(main.chart.train_points) == 10
         app.query_one("#prime", Input).value = "Th"
-        app.generate("Th")
-        await wait_for(pilot, lambda: app.gen_worker is None, what="generation")
+        main.generate("Th")
+        await wait_for(pilot, lambda: main.generation_panel.worker is None, what="generation")
         assert app.query_one(GenerationConsole).output_text().startswith("Th")
         assert len(app.query_one(GenerationConsole).output_text()) == 2 + DEFAULT_LENGTH
 
@@ -240,19 +256,20 @@ async def test_too_small_terminal_says_what_it_needs(tmp_path):
 
 async def test_keys_can_be_remapped_by_binding_id(tmp_path):
     app = app_for(tmp_path, keymap={"toggle_training": "y"})
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
         assert "y Train" in rendered(app.query_one("#key-bar"))
         await press(pilot, "t")
         await pilot.pause(0.2)
-        assert app.train_state == "idle"
+        assert main.train_state == "idle"
         await press(pilot, "y")
-        await wait_for(pilot, lambda: app.train_state == "training", what="training")
+        await wait_for(pilot, lambda: main.train_state == "training", what="training")
         await press(pilot, "question_mark")
         assert ("y", "start, pause or resume training", "toggle_training") in app.screen.keys
         await press(pilot, "escape")
         await press(pilot, "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
 
 
 @pytest.mark.parametrize("text, problem, applied", [
@@ -267,15 +284,16 @@ async def test_a_broken_keymap_file_is_named_once_and_the_app_keeps_going(
     app = make_app(corpus=str(FAQ), config=small_config(), checkpoint_dir=tmp_path,
                    device="cpu", generation_pace=0)
     notes = record_notifications(app)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
         warnings = [message for severity, message in notes if severity == "warning"]
         assert len(warnings) == 1 and str(keymap) in warnings[0] and problem in warnings[0]
         assert set(app.keymap) == applied
         await press(pilot, "y" if applied else "t")  # remapped where it could be, else t
-        await wait_for(pilot, lambda: app.train_state == "training", what="training")
+        await wait_for(pilot, lambda: main.train_state == "training", what="training")
         await press(pilot, "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
 
 
 async def test_step_mode_and_the_next_character_inspector(tmp_path):
@@ -285,30 +303,32 @@ async def test_step_mode_and_the_next_character_inspector(tmp_path):
     from chartui.tui.widgets.inspector import NextCharInspector
     checkpoint, model, vocab = trained_checkpoint(tmp_path, iterations=30)
     app = app_for(tmp_path, checkpoint=str(checkpoint))
+    main = app.main
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         inspector = app.query_one(NextCharInspector)
         assert inspector.display and "n steps" in rendered(inspector)
         app.query_one("#prime", Input).value = "Th"
         app.query_one("#seed", Input).value = "7"
         await press(pilot, "n")
-        await wait_for(pilot, lambda: app.gen_worker is None and app.generation, what="a step")
+        await wait_for(pilot, lambda: main.generation_panel.worker is None
+                       and main.generation.current, what="a step")
         for _ in range(4):
             await press(pilot, "n")
-        expected = sample_text(model, vocab, "Th", 5, temperature=app.sampling.temperature,
-                               seed=7)
-        assert app.console_pane.output_text() == expected
+        temperature = main.generation.settings.temperature
+        expected = sample_text(model, vocab, "Th", 5, temperature=temperature, seed=7)
+        assert main.generation_panel.output_text() == expected
         # The bars are the candidates for the character after those five.
-        reference = Generation(model, vocab, expected, SamplingSettings(app.sampling.temperature))
+        reference = Generation(model, vocab, expected, SamplingSettings(temperature))
         top_char, top_p, _ = reference.candidates(1)[0]
-        assert abs(app.generation.candidates(1)[0][1] - top_p) < 1e-4
+        assert abs(main.generation.current.candidates(1)[0][1] - top_p) < 1e-4
         shown = rendered(inspector)
         assert f"{visible_char(top_char):>2} " in shown and f"{100 * top_p:4.0f}%" in shown
         await press(pilot, "left_square_bracket", "left_square_bracket", "left_square_bracket")
         sharper = rendered(inspector)
         assert sharper != shown and inspector.border_subtitle == "T 0.5"
-        assert app.generation.candidates(1)[0][1] > top_p  # a lower T sharpens
+        assert main.generation.current.candidates(1)[0][1] > top_p  # a lower T sharpens
         await press(pilot, "i")
         assert not inspector.display
 
@@ -320,7 +340,7 @@ async def test_every_key_is_on_screen_even_at_small_sizes(tmp_path, size):
         await settle(pilot, app)
         bar = app.query_one("#key-bar")
         shown = "  ".join(line.text.strip() for line in bar.render_lines(bar.region.reset_offset))
-        for binding in app.BINDINGS:
+        for binding in app.main.key_bindings():
             if binding.show:
                 if binding.group:  # e.g. "[ ] Temp"
                     assert f"{app.key_display(binding)} " in shown
@@ -335,30 +355,32 @@ async def test_every_key_is_on_screen_even_at_small_sizes(tmp_path, size):
 async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path):
     checkpoint, model, vocab = trained_checkpoint(tmp_path)
     app = app_for(tmp_path, checkpoint=str(checkpoint), generation_pace=300)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         app.query_one("#seed", Input).value = "5"
         app.query_one("#length", Input).value = "120"
-        app.generate("Th")
+        main.generate("Th")
         await pilot.pause(0.2)
-        app.generate("Ab")  # while the first stream is still running
+        main.generate("Ab")  # while the first stream is still running
         await pilot.pause(0.05)
-        assert app.streaming
-        await wait_for(pilot, lambda: not app.streaming, what="the second stream")
-        expected = sample_text(model, vocab, "Ab", 120, temperature=app.sampling.temperature,
-                               seed=5)
-        assert app.console_pane.output_text() == expected  # nothing of the first stream
+        assert main.generation.streaming
+        await wait_for(pilot, lambda: not main.generation.streaming, what="the second stream")
+        expected = sample_text(model, vocab, "Ab", 120,
+                               temperature=main.generation.settings.temperature, seed=5)
+        assert main.generation_panel.output_text() == expected  # nothing of the first stream
         app.query_one("#length", Input).value = "2000"
-        app.generate("Th")
+        main.generate("Th")
         await pilot.pause(0.2)
-        app.generate("Ab")
+        main.generate("Ab")
         await pilot.pause(0.2)
         await press(pilot, "escape")
-        await wait_for(pilot, lambda: not app.streaming, what="escape to stop the stream")
-        stopped_at = len(app.console_pane.output_text())
+        await wait_for(pilot, lambda: not main.generation.streaming,
+                       what="escape to stop the stream")
+        stopped_at = len(main.generation_panel.output_text())
         await pilot.pause(0.3)
-        assert len(app.console_pane.output_text()) == stopped_at < 2000
+        assert len(main.generation_panel.output_text()) == stopped_at < 2000
 
 
 async def test_t_while_the_corpus_loads_starts_training_once_it_has_loaded(tmp_path, monkeypatch):
@@ -372,16 +394,18 @@ async def test_t_while_the_corpus_loads_starts_training_once_it_has_loaded(tmp_p
         return real_load(*args, **kwargs)
     monkeypatch.setattr(chartui.corpus, "load_corpus", slow_load)
     app = app_for(tmp_path)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.pause(0.1)
-        assert app.corpus_loading
+        assert main.corpus_loading
         await press(pilot, "t")
-        assert app.train_state == "idle"
+        assert main.train_state == "idle"
         release.set()
-        await wait_for(pilot, lambda: app.train_state == "training" and app.trainer is not None
-                       and app.trainer.step > 0, what="training to start after loading")
+        await wait_for(pilot, lambda: main.train_state == "training"
+                       and main.run_control is not None and main.run_control.step > 0,
+                       what="training to start after loading")
         await press(pilot, "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
 
 
 async def test_a_slow_corpus_load_that_was_replaced_is_ignored(tmp_path, monkeypatch):
@@ -398,15 +422,23 @@ async def test_a_slow_corpus_load_that_was_replaced_is_ignored(tmp_path, monkeyp
     monkeypatch.setattr(chartui.corpus, "load_corpus", load)
     monkeypatch.setattr(chartui.corpus, "peek_corpus", lambda *args, **kwargs: None)
     app = app_for(tmp_path)
-    async with app.run_test(size=(100, 32)) as pilot:
+    main = app.main
+    arrived = []  # the names of the corpora whose CorpusLoaded reached the app
+
+    def watch(message) -> None:
+        if isinstance(message, CorpusLoaded):
+            arrived.append(message.corpus.name)
+
+    async with app.run_test(size=(100, 32), message_hook=watch) as pilot:
         await settle(pilot, app)
-        app.load_corpus("pysource")
+        main.load_corpus("pysource")
         await pilot.pause(0.1)
-        app.load_corpus(str(FAQ))
-        await wait_for(pilot, lambda: not app.corpus_loading, what="the second corpus")
+        main.load_corpus(str(FAQ))
+        await wait_for(pilot, lambda: not main.corpus_loading, what="the second corpus")
         release.set()
-        await pilot.pause(0.5)
-        assert app.corpus.name == "chartui-faq" and app.corpus_name == "chartui-faq"
+        await wait_for(pilot, lambda: "pysource" in arrived, what="the slow load to finish late")
+        await pilot.pause()  # and its message to be handled
+        assert main.corpus.name == "chartui-faq" and main.corpus_name == "chartui-faq"
 
 
 async def test_help_scrolls_with_the_keyboard_at_80x24(tmp_path):
@@ -427,6 +459,7 @@ async def test_help_scrolls_with_the_keyboard_at_80x24(tmp_path):
 
 async def test_resizing_under_a_dialog_leaves_the_main_screen_right(tmp_path):
     app = app_for(tmp_path)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
         main = app.screen
@@ -455,28 +488,29 @@ def test_the_first_screen_does_not_wait_for_torch():
 async def test_the_first_character_is_on_screen_with_the_enter_that_asked_for_it(tmp_path):
     """A short prime is read at once, so the first character is shown by the frame after
     Enter; a long one is read by the worker. Both give the seeded text the CLI gives."""
-    from chartui.tui.app import QUICK_START_PRIME
+    from chartui.generation import QUICK_START_PRIME
     checkpoint, model, vocab = trained_checkpoint(tmp_path)
     app = app_for(tmp_path, checkpoint=str(checkpoint))
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         app.query_one("#seed", Input).value = "3"
         app.query_one("#length", Input).value = "60"
-        temperature = app.sampling.temperature
-        app.generate("Th")
+        temperature = main.generation.settings.temperature
+        main.generate("Th")
         # no await: no worker message can have arrived yet
-        assert app.console_pane.output_text() == sample_text(model, vocab, "Th", 1,
+        assert main.generation_panel.output_text() == sample_text(model, vocab, "Th", 1,
                                                              temperature=temperature, seed=3)
-        await wait_for(pilot, lambda: not app.streaming, what="the stream")
-        assert app.console_pane.output_text() == sample_text(model, vocab, "Th", 60,
+        await wait_for(pilot, lambda: not main.generation.streaming, what="the stream")
+        assert main.generation_panel.output_text() == sample_text(model, vocab, "Th", 60,
                                                              temperature=temperature, seed=3)
         long_prime = "The model reads the prime one character at a time. " * 2
         assert len(long_prime) > QUICK_START_PRIME
-        app.generate(long_prime)
-        assert app.console_pane.output_text() == long_prime  # the worker reads this one
-        await wait_for(pilot, lambda: not app.streaming, what="the long-primed stream")
-        assert app.console_pane.output_text() == sample_text(
+        main.generate(long_prime)
+        assert main.generation_panel.output_text() == long_prime  # the worker reads this one
+        await wait_for(pilot, lambda: not main.generation.streaming, what="the long-primed stream")
+        assert main.generation_panel.output_text() == sample_text(
             model, vocab, long_prime, 60, temperature=temperature, seed=3)
 
 
@@ -484,7 +518,7 @@ async def test_the_first_character_is_on_screen_with_the_enter_that_asked_for_it
 async def test_training_threads_step_back_for_the_ui(tmp_path):
     """The training thread and the torch threads it starts run at a lower priority than the
     UI thread, so a key press gets a core at once."""
-    from chartui.tui.app import TRAINING_NICENESS
+    from chartui.tui.training import TRAINING_NICENESS
 
     def niceness() -> dict[int, int]:
         values = {}
@@ -497,6 +531,7 @@ async def test_training_threads_step_back_for_the_ui(tmp_path):
         return values
 
     app = app_for(tmp_path, config=small_config(hidden_size=256, batch_size=32))
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         ui_niceness = niceness()[threading.get_native_id()]
         await start_training(pilot, app)
@@ -506,14 +541,15 @@ async def test_training_threads_step_back_for_the_ui(tmp_path):
         # the trainer, and one of torch's pool threads when it computes on more than one
         assert len(stepped_back) >= (2 if torch.get_num_threads() > 1 else 1)
         await press(pilot, "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
 
 
 async def test_the_chart_is_drawn_in_the_background_as_points_arrive(tmp_path):
     app = app_for(tmp_path)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
-        chart = app.chart
+        chart = main.chart
 
         def picture() -> list[str]:
             return [chart.render_line(y).text for y in range(chart.size.height)]
@@ -546,15 +582,16 @@ async def test_the_chart_is_drawn_in_the_background_as_points_arrive(tmp_path):
 async def test_an_empty_prime_or_one_of_unseen_characters_still_generates(tmp_path):
     checkpoint, _, _ = trained_checkpoint(tmp_path)
     app = app_for(tmp_path, checkpoint=str(checkpoint))
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         seen = record_notifications(app)
         app.query_one("#length", Input).value = "30"
         for prime in ("", "\u20ac\u00e9"):
-            app.generate(prime)
-            await wait_for(pilot, lambda: not app.streaming, what="the stream")
-            assert len(app.console_pane.output_text()) == len(prime) + 30
+            main.generate(prime)
+            await wait_for(pilot, lambda: not main.generation.streaming, what="the stream")
+            assert len(main.generation_panel.output_text()) == len(prime) + 30
         warnings = [message for severity, message in seen if severity == "warning"]
         assert warnings == ["the model never saw '\u20ac' '\u00e9'; those characters of the "
                             "prime are skipped"]

@@ -3,6 +3,7 @@
 from textual.widgets import Input, Static
 
 from chartui.neurons import FEATURES, activation_levels, activations, rank_units
+from chartui.tui.checkpoints import OpenedModel
 from chartui.tui.screens.neurons import LEVEL_STYLES, TEXT_CHARS, NeuronScreen
 
 from conftest import FAQ
@@ -43,16 +44,17 @@ def header(screen) -> str:
 async def test_neuron_view_colours_text_by_one_unit_and_ranks_units(tmp_path):
     checkpoint, model, vocab = trained_checkpoint(tmp_path)
     app = app_for(tmp_path, checkpoint=str(checkpoint))
+    main = app.main
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
 
         # Before any generation it reads the start of the corpus; s has nothing to switch to.
         await press(pilot, "v")
         screen = app.screen
         assert isinstance(screen, NeuronScreen)
         await wait_for(pilot, lambda: screen.acts is not None, what="activations")
-        assert screen.acts.text == app.corpus.text(0, TEXT_CHARS)
+        assert screen.acts.text == main.corpus.text(0, TEXT_CHARS)
         await press(pilot, "s")
         await pilot.pause(0.1)
         assert any("generate some text" in str(toast.render())
@@ -62,9 +64,9 @@ async def test_neuron_view_colours_text_by_one_unit_and_ranks_units(tmp_path):
 
         app.query_one("#length", Input).value = "400"
         app.query_one("#seed", Input).value = "5"
-        app.generate("The ")
-        await wait_for(pilot, lambda: app.gen_worker is None, what="generation")
-        text = app.console_pane.output_text()
+        main.generate("The ")
+        await wait_for(pilot, lambda: main.generation_panel.worker is None, what="generation")
+        text = main.generation_panel.output_text()
         await press(pilot, "v")
         screen = app.screen
         await wait_for(pilot, lambda: screen.acts is not None, what="activations")
@@ -109,7 +111,7 @@ async def test_neuron_view_colours_text_by_one_unit_and_ranks_units(tmp_path):
         await press(pilot, "s")
         await wait_for(pilot, lambda: screen.acts is not None and screen.acts.text != text,
                        what="the corpus read")
-        assert screen.acts.text == app.corpus.text(0, TEXT_CHARS)
+        assert screen.acts.text == main.corpus.text(0, TEXT_CHARS)
         assert (screen.lstm_layer, screen.kind, screen.unit) == ranking[1][:3]
         await press(pilot, "escape")
         assert not isinstance(app.screen, NeuronScreen)
@@ -119,12 +121,13 @@ async def test_neuron_view_of_a_broken_model_says_so_in_one_sentence(tmp_path):
     import torch
     from chartui.model import CharLSTM, ModelConfig
     app = app_for(tmp_path)
+    main = app.main
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        model = CharLSTM(ModelConfig(len(app.corpus.vocab), embedding_dim=8, hidden_size=8))
+        model = CharLSTM(ModelConfig(len(main.corpus.vocab), embedding_dim=8, hidden_size=8))
         with torch.no_grad():
             model.cells[0].bias_ih.fill_(float("nan"))
-        app.opened = (model, app.corpus.vocab, "broken.pt")
+        main.checkpoints.opened = OpenedModel(model, main.corpus.vocab, "broken.pt")
         await press(pilot, "v")
         screen = app.screen
         await wait_for(pilot, lambda: "not finite" in header(screen), what="the error")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from textual.drivers.headless_driver import HeadlessDriver
 from textual.events import Resize
 from textual.geometry import Size
 from textual.widgets import Input
@@ -27,35 +26,35 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 async def resize(pilot, width: int, height: int) -> None:
-    """`pilot.resize_terminal` without its wait for an idle CPU, which never comes while a
-    worker trains (the same reason tui_helpers.press exists); the resize event is the same."""
+    """The terminal resized, as `pilot.resize_terminal` does it (the same Resize event), but
+    without its wait for an idle CPU: that never comes while a worker trains, so each resize
+    would wait its full second. Returns once the app has taken the new size in."""
     size = Size(width, height)
-    if isinstance(pilot.app._driver, HeadlessDriver):
-        pilot.app._driver._size = size
     pilot.app.post_message(Resize(size, size))
-    await pilot.pause(0.02)
+    await wait_for(pilot, lambda: pilot.app.size == size, timeout=10, what=f"the size {size}")
 
 
 async def start_generation(pilot, app, length=100_000):
     app.query_one("#length", Input).value = str(length)
     app.query_one("#prime", Input).value = "The "
-    app.generate("The ")
+    app.main.generate("The ")
     console = app.query_one(GenerationConsole)
     await wait_for(pilot, lambda: len(console.output_text()) > 10, what="generated text")
 
 
 async def test_quit_while_training_and_generating_saves_and_exits(tmp_path):
     app = app_for(tmp_path, generation_pace=200, config=small_config(eval_every=100_000))
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await start_training(pilot, app)
         await start_generation(pilot, app)
-        worker = app.gen_worker
+        worker = main.generation_panel.worker
         await press(pilot, "q")
         await wait_for(pilot, lambda: not app.is_running, timeout=30, what="the app to exit")
     assert worker.is_cancelled
-    assert app.trainer.state == "stopped"
+    assert main.run_control.state == "stopped"
     (saved,) = tmp_path.glob("*.pt")
-    assert load_checkpoint(saved)["step"] == app.trainer.step > 0
+    assert load_checkpoint(saved)["step"] == main.run_control.step > 0
 
 
 async def test_quit_mid_generation_from_an_opened_checkpoint(tmp_path):
@@ -63,11 +62,13 @@ async def test_quit_mid_generation_from_an_opened_checkpoint(tmp_path):
                    device="cpu", checkpoint_dir=tmp_path).run()
     before = (tmp_path / done.checkpoint.split("/")[-1]).read_bytes()
     app = app_for(tmp_path, checkpoint=done.checkpoint, generation_pace=100)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: app.opened is not None, what="the checkpoint to open")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None,
+                       what="the checkpoint to open")
         await start_generation(pilot, app)
-        worker = app.gen_worker
+        worker = main.generation_panel.worker
         await press(pilot, "q")
         await wait_for(pilot, lambda: not app.is_running, timeout=30, what="the app to exit")
     assert worker.is_cancelled
@@ -78,6 +79,7 @@ async def test_quit_mid_generation_from_an_opened_checkpoint(tmp_path):
 async def test_resizing_again_and_again_while_training(tmp_path):
     """Down to 40x12 and back, many times: no crash, training goes on, the layout recovers."""
     app = app_for(tmp_path, config=small_config(eval_every=10))
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await start_training(pilot, app)
         sizes = [(40, 12), (200, 60), (60, 18), (59, 17), (80, 24), (41, 13), (120, 40),
@@ -89,15 +91,15 @@ async def test_resizing_again_and_again_while_training(tmp_path):
         await resize(pilot, 40, 12)
         message = str(app.query_one("#too-small").render())
         assert "at least 60×18" in message and "40×12" in message
-        step = app.trainer.step  # still training while the terminal is too small
-        await wait_for(pilot, lambda: app.trainer.step > step + 3, what="training to go on")
-        assert app.train_state == "training"
+        step = main.run_control.step  # still training while the terminal is too small
+        await wait_for(pilot, lambda: main.run_control.step > step + 3, what="training to go on")
+        assert main.train_state == "training"
         await resize(pilot, 100, 32)
         assert not app.screen.has_class("too-small")
-        await wait_for(pilot, lambda: app.status.info.step > step + 3, what="the status line")
+        await wait_for(pilot, lambda: main.status.info.step > step + 3, what="the status line")
         await press(pilot, "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
-    assert load_checkpoint(app.trainer.latest_checkpoint)["step"] == app.trainer.step
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
+    assert load_checkpoint(main.run_control.latest_checkpoint)["step"] == main.run_control.step
 
 
 class _Evil:
@@ -117,6 +119,7 @@ async def test_bad_corpus_and_bad_checkpoints_opened_from_the_app_are_notificati
     torch.save({"format": "chartui-checkpoint", "x": _Evil(str(marker))}, folder / "evil.pt")
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
     app = app_for(tmp_path, checkpoint_dir=folder)
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
         seen = record_notifications(app)
@@ -132,7 +135,7 @@ async def test_bad_corpus_and_bad_checkpoints_opened_from_the_app_are_notificati
             await wait_for(pilot, lambda: seen, what=f"a notification for {name}")
             severity, message = seen.pop()
             assert severity == "error" and words in message and "\n" not in message, message
-            assert app.is_running and app.opened is None
+            assert app.is_running and main.checkpoints.opened is None
         assert not marker.exists()
 
         for path, words in [(tmp_path / "image.png", "binary"),
@@ -146,10 +149,10 @@ async def test_bad_corpus_and_bad_checkpoints_opened_from_the_app_are_notificati
             await wait_for(pilot, lambda: seen, what=f"a notification for {path.name}")
             severity, message = seen.pop()
             assert severity == "error" and words in message, message
-            assert app.is_running and app.corpus is None
+            assert app.is_running and main.corpus is None
         await press(pilot, "t")  # nothing to train on: a hint, not a crash
         await pilot.pause(0.1)
-        assert app.is_running and app.trainer is None
+        assert app.is_running and main.run_control is None
 
 
 async def test_an_unwritable_checkpoint_folder_is_one_notification_and_training_goes_on(
@@ -157,15 +160,16 @@ async def test_an_unwritable_checkpoint_folder_is_one_notification_and_training_
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder")
     app = app_for(tmp_path, checkpoint_dir=blocker / "ck", config=small_config(eval_every=3))
+    main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         seen = record_notifications(app)
         await start_training(pilot, app)
-        await wait_for(pilot, lambda: app.trainer.step >= 15, what="several failed saves")
-        assert app.train_state == "training"
+        await wait_for(pilot, lambda: main.run_control.step >= 15, what="several failed saves")
+        assert main.train_state == "training"
         warnings = [m for s, m in seen if "could not save a checkpoint" in m]
         assert len(warnings) == 1 and "training goes on" in warnings[0]
         await press(pilot, "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
         await wait_for(pilot, lambda: any("final checkpoint" in m for _, m in seen),
                        what="the final notification")
         assert app.is_running

@@ -12,7 +12,8 @@ from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.runs import RunComparison, RunsScreen, ValidationCurves, run_label
 
 from conftest import FAQ
-from tui_helpers import app_for, press, record_notifications, settle, small_config, start_training, wait_for
+from tui_helpers import (app_for, press, record_notifications, settle, small_config,
+                         start_training, wait_for)
 
 
 def cell(table: DataTable, run_id: str, column: str) -> str:
@@ -91,9 +92,10 @@ async def test_no_runs_yet_is_said_plainly(tmp_path):
 
 async def test_the_run_in_progress_is_listed_and_keeps_up(tmp_path):
     app = app_for(tmp_path)
+    main = app.main
     async with app.run_test(size=(80, 24)) as pilot:
         await start_training(pilot, app)
-        await wait_for(pilot, lambda: app.trainer.history.val, what="a first evaluation")
+        await wait_for(pilot, lambda: main.run_control.history.val, what="a first evaluation")
         await press(pilot, "r")
         table = app.screen.query_one(DataTable)
         (run_id,) = [key.value for key in table.rows]
@@ -102,20 +104,21 @@ async def test_the_run_in_progress_is_listed_and_keeps_up(tmp_path):
         await wait_for(pilot, lambda: int(cell(table, run_id, "steps").replace(",", "")) > first,
                        what="the row to follow the run")
         await press(pilot, "escape", "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
         (run,), _ = list_runs(tmp_path)
-        assert run.state == "stopped" and run.step == app.trainer.step
-        assert run.latest_checkpoint == str(app.trainer.latest_checkpoint)
+        assert run.state == "stopped" and run.step == main.run_control.step
+        assert run.latest_checkpoint == str(main.run_control.latest_checkpoint)
 
 
 async def test_export_the_loss_history_as_csv_and_json(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = app_for(tmp_path / "ck")
+    main = app.main
     async with app.run_test(size=(80, 24)) as pilot:
         await start_training(pilot, app)
-        await wait_for(pilot, lambda: len(app.trainer.history.val) >= 2, what="evaluations")
+        await wait_for(pilot, lambda: len(main.run_control.history.val) >= 2, what="evaluations")
         await press(pilot, "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
         seen = record_notifications(app)
         await press(pilot, "s")
         assert isinstance(app.screen, ExportScreen)
@@ -126,9 +129,9 @@ async def test_export_the_loss_history_as_csv_and_json(tmp_path, monkeypatch):
         assert seen == [("information", f"saved {saved}")]
         with open(saved, newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f))
-        history = app.trainer.history
+        history = main.run_control.history
         assert rows[0] == ["step", "train_loss", "val_loss"]
-        assert len(rows) == 1 + len(history.train) == 1 + app.trainer.step
+        assert len(rows) == 1 + len(history.train) == 1 + main.run_control.step
         assert [float(r[1]) for r in rows[1:]] == history.train
         assert [(int(r[0]), float(r[2])) for r in rows[1:] if r[2]] == history.val
 
@@ -143,16 +146,17 @@ async def test_export_the_loss_history_as_csv_and_json(tmp_path, monkeypatch):
         await press(pilot, "enter")
         data = json.loads((tmp_path / "chartui-chartui-faq-loss.json").read_text())
         assert [tuple(p) for p in data["val_loss"]] == history.val
-        assert len(data["train_loss"]) == app.trainer.step
+        assert len(data["train_loss"]) == main.run_control.step
 
 
 async def test_export_the_generated_text_to_a_typed_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = app_for(tmp_path / "ck")
+    main = app.main
     async with app.run_test(size=(80, 24)) as pilot:
         await start_training(pilot, app)
         await press(pilot, "x")
-        await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
         seen = record_notifications(app)
         await press(pilot, "s", "3", "enter")  # nothing generated yet
         assert seen[-1][0] == "error" and "no generated text" in seen[-1][1]
@@ -160,8 +164,8 @@ async def test_export_the_generated_text_to_a_typed_path(tmp_path, monkeypatch):
         assert not isinstance(app.screen, ExportScreen)
 
         app.query_one("#length", Input).value = "80"
-        app.generate("The ")
-        await wait_for(pilot, lambda: app.gen_worker is None, what="generation")
+        main.generate("The ")
+        await wait_for(pilot, lambda: main.generation_panel.worker is None, what="generation")
         await press(pilot, "s", "3")
         assert app.screen.query_one(OptionList).highlighted == 2
         await press(pilot, "tab")
@@ -170,7 +174,7 @@ async def test_export_the_generated_text_to_a_typed_path(tmp_path, monkeypatch):
         path_box.value = "mine.txt"
         await press(pilot, "enter")
         assert (tmp_path / "mine.txt").read_text(encoding="utf-8") == \
-            app.console_pane.output_text()
+            main.generation_panel.output_text()
         assert seen[-1] == ("information", f"saved {tmp_path / 'mine.txt'}")
 
 
@@ -194,9 +198,10 @@ async def test_an_opened_checkpoints_history_is_exported_under_its_own_corpus(tm
     done = Trainer(load_corpus(str(FAQ)), small_config(iterations=20, eval_every=10),
                    device="cpu", checkpoint_dir=tmp_path / "ck").run()
     app = app_for(tmp_path / "ck", corpus="pydocs", checkpoint=done.checkpoint)
+    main = app.main
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         await press(pilot, "s")
         assert app.screen.query_one(Input).value == "chartui-chartui-faq-loss.csv"
         await press(pilot, "2", "enter")

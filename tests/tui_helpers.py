@@ -34,12 +34,8 @@ async def settle(pilot, app):
 
 
 async def press(pilot, *keys):
-    """Press keys like `pilot.press`, without waiting for every widget to go idle first.
-
-    While a worker trains, progress messages keep arriving, so the pilot's "screen idle" wait
-    would stall each key for many seconds; the key events themselves are the same.
-    """
-    await pilot.app._press_keys(keys)
+    """Press keys as a user would (`pilot.press`), then give the app a moment to act on them."""
+    await pilot.press(*keys)
     await pilot.pause(0.05)
 
 
@@ -66,7 +62,8 @@ def trained_checkpoint(tmp_path, iterations: int = 10):
 async def start_training(pilot, app):
     await settle(pilot, app)
     await press(pilot, "t")
-    await wait_for(pilot, lambda: app.train_state == "training" and app.status.info.step > 0,
+    main = app.main
+    await wait_for(pilot, lambda: main.train_state == "training" and main.status.info.step > 0,
                    what="training to start")
 
 

@@ -1,87 +1,115 @@
-"""Messages that workers post to the app (post_message is safe from threads and never blocks)."""
+"""Messages that workers post to the UI (post_message is safe from threads and never blocks).
+
+Each carries the ticket of the request it answers (`chartui.latest`): the receiver drops it when
+a newer request has replaced that one. A worker that fails posts its kind's `...Failed`
+message, with the failure in one sentence (`chartui.tui.workers.failure_posted`).
+Only small, finished things cross: summaries, events, a model to sample, never a live trainer.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-
-class TrainingProgress(Message):
-    """A `chartui.trainer.Progress` event from the training worker."""
-
-    def __init__(self, progress: Any, run: int) -> None:
-        super().__init__()
-        self.progress = progress
-        self.run = run
-
-
-class TrainingFailed(Message):
-    def __init__(self, error: str, run: int) -> None:
-        super().__init__()
-        self.error = error
-        self.run = run
+if TYPE_CHECKING:
+    from chartui.checkpoint import CheckpointSummary
+    from chartui.corpus import Corpus, CorpusPeek
+    from chartui.generation import Chunk
+    from chartui.model import CharLSTM
+    from chartui.neurons import Activations
+    from chartui.progress import Progress, RunControl, RunSummary
+    from chartui.vocab import Vocabulary
 
 
-class CheckpointFailed(Message):
-    def __init__(self, error: str, request: int) -> None:
-        super().__init__()
-        self.error = error
-        self.request = request
-
-
-class TrainerReady(Message):
-    """The worker built its Trainer: model size and device are known."""
-
-    def __init__(self, trainer: Any, run: int) -> None:
-        super().__init__()
-        self.trainer = trainer
-        self.run = run
-
-
+@dataclass
 class CorpusPeeked(Message):
     """The start of a corpus file, read while the whole file loads."""
 
-    def __init__(self, peek: Any, request: int) -> None:
-        super().__init__()
-        self.peek = peek
-        self.request = request
+    peek: CorpusPeek
+    ticket: int
 
 
+@dataclass
 class CorpusLoaded(Message):
-    """A corpus is ready: from a load the app asked for (`request`, its number; a newer request
-    makes it stale), or the one a run trains on (`request` None: it always applies)."""
+    """A corpus is ready: one a load was asked for (`ticket`), or the one a training run
+    trains on (`ticket` None: it always applies, and loads asked for before are stale)."""
 
-    def __init__(self, corpus: Any, request: int | None = None) -> None:
-        super().__init__()
-        self.corpus = corpus
-        self.request = request
+    corpus: Corpus
+    ticket: int | None = None
 
 
+@dataclass
 class CorpusFailed(Message):
-    def __init__(self, error: str, request: int) -> None:
-        super().__init__()
-        self.error = error
-        self.request = request
+    error: str
+    ticket: int
 
 
+@dataclass
 class CheckpointOpened(Message):
-    """A checkpoint read by the worker of request number `request`."""
+    """A checkpoint read for generation (or to resume, `resume`): its model and vocabulary,
+    and what it says about itself."""
 
-    def __init__(self, path: str, model: Any, vocab: Any, payload: dict, resume: bool,
-                 request: int) -> None:
-        super().__init__()
-        self.path, self.model, self.vocab = path, model, vocab
-        self.payload, self.resume, self.request = payload, resume, request
+    summary: CheckpointSummary
+    model: CharLSTM
+    vocab: Vocabulary
+    resume: bool
+    ticket: int
 
 
+@dataclass
+class CheckpointFailed(Message):
+    error: str
+    ticket: int
+
+
+@dataclass
+class TrainerReady(Message):
+    """The run is set up: what it is (model size, device, its past when resumed), and the
+    controls the UI may use while it trains."""
+
+    summary: RunSummary
+    run_control: RunControl
+    ticket: int
+
+
+@dataclass
+class TrainingProgress(Message):
+    """A `chartui.progress.Progress` event of the run."""
+
+    progress: Progress
+    ticket: int
+
+
+@dataclass
+class TrainingFailed(Message):
+    error: str
+    ticket: int
+
+
+@dataclass
 class GeneratedText(Message):
-    """New characters from the generation worker, tagged with the number of its generation
-    (a replaced stream's thread may still post a last message)."""
+    """A report of a generation's stream (`chartui.generation.Chunk`, which has its ticket)."""
 
-    def __init__(self, text: str, number: int, finished: bool = False, error: str | None = None,
-                 candidates: list | None = None, generation: Any = None) -> None:
-        super().__init__()
-        self.text, self.number, self.finished, self.error = text, number, finished, error
-        self.candidates = candidates  # what the model expects next, after this text
-        self.generation = generation  # the chartui.sampling.Generation, in the first message
+    chunk: Chunk
+
+
+@dataclass
+class GenerationFailed(Message):
+    error: str
+    ticket: int
+
+
+@dataclass
+class ActivationsRead(Message):
+    """The neuron view's text, read through the model."""
+
+    activations: Activations
+    ticket: int
+
+
+@dataclass
+class ActivationsFailed(Message):
+    error: str
+    ticket: int

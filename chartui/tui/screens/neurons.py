@@ -7,6 +7,7 @@ jumps to the units that follow a nameable feature most closely; `chartui.neurons
 
 from __future__ import annotations
 
+import functools
 from itertools import groupby
 
 from rich.text import Text
@@ -16,11 +17,14 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
+from chartui.latest import Latest
 from chartui.neurons import (FEATURES, LEVEL_EDGES, UNREAD, Activations, UnitScore,
                              activation_levels, activations, rank_units)
 from chartui.tui import widget_css
+from chartui.tui.messages import ActivationsFailed, ActivationsRead
+from chartui.tui.workers import failure_posted, while_running
 
 TEXT_CHARS = 2000  # characters read through the model (a few hundred ms for a small model)
 FEATURE_NAMES = list(FEATURES)
@@ -93,6 +97,7 @@ class NeuronScreen(ModalScreen[None]):
         self.ranking: list[UnitScore] = []  # for the feature, best first
         self.rank_of: dict[tuple[int, str, int], int] = {}
         self.best = 0  # the place in the ranking that f and b went to
+        self.reads = Latest()  # a text switched away from is still being read: its result is stale
 
     def compose(self) -> ComposeResult:
         with Vertical(id="neuron-view"):
@@ -116,23 +121,26 @@ class NeuronScreen(ModalScreen[None]):
         self.query_one("#neuron-header", Static).update(
             Text(f"reading {len(text):,} characters through the model…", style="italic"))
         self.query_one("#neuron-view").border_subtitle = self.source_label()
-        self._read_worker(text)
+        self._read_worker(text, self.reads.new())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="neurons")
-    def _read_worker(self, text: str) -> Activations | None:
+    @work(thread=True, exclusive=True, group="neurons")
+    def _read_worker(self, text: str, ticket: int) -> None:
         worker = get_current_worker()
-        return activations(self.model, self.vocab, text, lambda: worker.is_cancelled)
+        with failure_posted(self, functools.partial(ActivationsFailed, ticket=ticket)):
+            acts = activations(self.model, self.vocab, text, lambda: worker.is_cancelled)
+            if acts is not None:  # None: cancelled
+                self.post_message(ActivationsRead(acts, ticket))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        result = event.worker.result
-        if event.state == WorkerState.SUCCESS and result is not None \
-                and result.text == self.texts[self.source]:  # not a text switched away from
-            self.show(result)
-        elif event.state == WorkerState.ERROR:
-            from chartui.tui.app import failure_message
-            message = failure_message(event.worker.error)
-            self.query_one("#neuron-header", Static).update(Text(message, style="bold red"))
-            self.notify(message, title="Neuron view", severity="error")
+    @while_running
+    def on_activations_read(self, message: ActivationsRead) -> None:
+        if self.reads.is_current(message.ticket):
+            self.show(message.activations)
+
+    @while_running
+    def on_activations_failed(self, message: ActivationsFailed) -> None:
+        if self.reads.is_current(message.ticket):
+            self.query_one("#neuron-header", Static).update(Text(message.error, style="bold red"))
+            self.notify(message.error, title="Neuron view", severity="error")
 
     def show(self, acts: Activations) -> None:
         """New activations: rank the units for the feature; the first time, go to the best."""

@@ -15,6 +15,7 @@ from textual_plotext import PlotextPlot
 from chartui.runs import (LIVE_STATES, RUNS_FOLDER, RunRecord, list_runs, read_run,
                           skipped_note)
 from chartui.tui import widget_css
+from chartui.tui.widgets.loss_chart import mark_steps
 from chartui.units import format_count
 
 # One colour per compared run: (plotext name, the same ANSI colour for Rich). Bright ANSI
@@ -198,11 +199,8 @@ class ValidationCurves(PlotextPlot):
             steps += xs
             plt.plot(xs, ys, color=colour, marker="braille")
             plt.scatter(xs, ys, color=colour, marker="dot")
-        if steps:
-            low, high = min(steps), max(steps)
-            ticks = sorted({round(low + (high - low) * i / 4) for i in range(5)})
-            plt.xticks(ticks, [format_count(t) for t in ticks])
-        else:
+        mark_steps(plt, steps)
+        if not steps:
             plt.title("no validation loss recorded yet")
 
 

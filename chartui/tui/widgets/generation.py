@@ -55,10 +55,6 @@ class GenerationConsole(Vertical):
         self.generated.append(text)
         self._render_output()
 
-    def note(self, message: str) -> None:
-        self.query_one("#gen-output", Static).update(
-            Text.assemble(self._output_text(), "\n", (message, "italic dim")))
-
     def output_text(self) -> str:
         return self.prime + "".join(self.generated)
 

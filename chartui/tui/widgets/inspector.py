@@ -8,8 +8,6 @@ from textual.widgets import Static
 from chartui.tui import widget_css
 from chartui.tui.widgets.corpus_pane import visible_char
 
-CANDIDATES = 8
-
 
 class NextCharInspector(Static):
     """Bars for the top candidates under the current temperature. The same characters' share

@@ -36,6 +36,15 @@ class Figure:
     style: Style
 
 
+def mark_steps(plt, steps: list[float]) -> None:
+    """Five evenly spaced ticks on a plot's step axis, from the first step to the last, labelled
+    as counts (12.5k)."""
+    if steps:
+        low, high = min(steps), max(steps)
+        ticks = sorted({round(low + (high - low) * i / 4) for i in range(5)})
+        plt.xticks(ticks, [format_count(t) for t in ticks])
+
+
 class LossChart(PlotextPlot):
     """Training loss (raw, faint, and smoothed) and validation loss against step.
 
@@ -49,12 +58,13 @@ class LossChart(PlotextPlot):
     DEFAULT_CSS = widget_css(__file__)
     REDRAW_HZ = 4
 
+    @dataclass
     class Drawn(Message):
         """A picture drawn in the background."""
 
-        def __init__(self, figure: Figure, lines: list[Strip], number: int) -> None:
-            super().__init__()
-            self.figure, self.lines, self.number = figure, lines, number
+        figure: Figure
+        lines: list[Strip]
+        number: int
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -151,10 +161,7 @@ class LossChart(PlotextPlot):
         if figure.val_steps:
             plt.scatter(figure.val_steps, figure.val_losses, color="orange+", marker="dot")
         steps = figure.train_steps + figure.val_steps
-        if steps:
-            low, high = min(steps), max(steps)
-            ticks = sorted({round(low + (high - low) * i / 4) for i in range(5)})
-            plt.xticks(ticks, [format_count(t) for t in ticks])
+        mark_steps(plt, steps)
         plt.title("" if steps else "press t to train")
         visual = visualize(self, Text.from_ansi(plt.build()))
         return Visual.to_strips(self, visual, figure.width, figure.height, figure.style)

@@ -7,14 +7,15 @@ from dataclasses import dataclass, replace
 from rich.text import Text
 from textual.widgets import Static
 
+from chartui.progress import RunState
 from chartui.tui import widget_css
 from chartui.units import format_count, format_duration
 
 STATE_STYLES = {
-    "idle": "dim", "loading": "yellow", "starting": "yellow", "training": "bold green",
-    "paused": "bold yellow", "stopping": "yellow", "stopped": "cyan", "finished": "bold cyan",
-    "time_limit": "bold cyan", "hangup": "cyan", "interrupted": "cyan",
-    "diverged": "bold red", "error": "bold red",
+    RunState.IDLE: "dim", RunState.STARTING: "yellow", RunState.TRAINING: "bold green",
+    RunState.PAUSED: "bold yellow", RunState.STOPPING: "yellow", RunState.STOPPED: "cyan",
+    RunState.FINISHED: "bold cyan", RunState.TIME_LIMIT: "bold cyan", RunState.HANGUP: "cyan",
+    RunState.INTERRUPTED: "cyan", RunState.DIVERGED: "bold red", RunState.FAILED: "bold red",
 }
 
 
@@ -24,7 +25,7 @@ class StatusInfo:
     parameters: int | None = None
     device: str = "-"
     precision: str = ""  # what the running model trains in (fp32, bf16); empty when idle
-    state: str = "idle"
+    state: RunState = RunState.IDLE  # of the run, or FAILED when the corpus could not load
     step: int = 0
     total_steps: int | None = None
     chars_per_s: float | None = None
@@ -50,12 +51,11 @@ class StatusBar(Static):
     def render_info(self) -> Text:
         i = self.info
         params = f"{format_count(i.parameters)} params" if i.parameters else "no model yet"
-        state = i.state.replace("_", " ")
         line1 = Text.assemble(
             (" chartui ", "bold reverse"), " ", (i.corpus, "bold"), f" · {params} · {i.device}",
             f" {i.precision}" if i.precision else "",
             f" {i.model_source}" if i.model_source else "", " · ",
-            (state.upper(), STATE_STYLES.get(i.state, "")))
+            (i.state.label.upper(), STATE_STYLES[i.state]))
         total = f"/{i.total_steps:,}" if i.total_steps else ""
         speed = f"{format_count(i.chars_per_s)} ch/s" if i.chars_per_s else "-- ch/s"
         best = f"{i.best_val_loss:.4f}" if i.best_val_loss is not None else "-"
