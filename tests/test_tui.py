@@ -63,7 +63,7 @@ async def test_pause_resume_stop_and_save(tmp_path):
 
         await press(pilot, "x")
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
-        assert main.run_control.latest_checkpoint.exists()
+        assert main.run_control.checkpoints.latest.exists()
         assert "STOPPED" in rendered(main.status)
 
 

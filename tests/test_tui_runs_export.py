@@ -107,7 +107,7 @@ async def test_the_run_in_progress_is_listed_and_keeps_up(tmp_path):
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
         (run,), _ = list_runs(tmp_path)
         assert run.state == "stopped" and run.step == main.run_control.step
-        assert run.latest_checkpoint == str(main.run_control.latest_checkpoint)
+        assert run.latest_checkpoint == str(main.run_control.checkpoints.latest)
 
 
 async def test_export_the_loss_history_as_csv_and_json(tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
-from chartui.runs import (LIVE_STATES, RUNS_FOLDER, RunRecord, list_runs, read_run,
+from chartui.runs import (RUNS_FOLDER, RunRecord, list_runs, read_run,
                           skipped_note)
 from chartui.tui import widget_css
 from chartui.tui.widgets.loss_chart import mark_steps
@@ -165,7 +165,7 @@ class RunsScreen(ModalScreen[None]):
         """Read the runs that are still going again, so their row keeps up."""
         table = self.query_one(DataTable)
         for run_id, run in list(self.runs.items()):
-            if run.status() not in LIVE_STATES:  # ended, or died without a word
+            if not run.status().live:  # ended, or died without a word
                 continue
             fresh = read_run(self.folder / RUNS_FOLDER / f"{run_id}.json")
             if fresh is None:
