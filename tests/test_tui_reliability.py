@@ -99,7 +99,7 @@ async def test_resizing_again_and_again_while_training(tmp_path):
         await wait_for(pilot, lambda: main.status.info.step > step + 3, what="the status line")
         await press(pilot, "x")
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
-    assert load_checkpoint(main.run_control.latest_checkpoint)["step"] == main.run_control.step
+    assert load_checkpoint(main.run_control.checkpoints.latest)["step"] == main.run_control.step
 
 
 class _Evil:
