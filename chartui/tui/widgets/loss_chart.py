@@ -16,6 +16,7 @@ from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
 from chartui.curves import downsample, smooth
+from chartui.latest import Latest
 from chartui.tui import widget_css
 from chartui.units import format_count
 
@@ -64,7 +65,7 @@ class LossChart(PlotextPlot):
 
         figure: Figure
         lines: list[Strip]
-        number: int
+        ticket: int
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -73,7 +74,7 @@ class LossChart(PlotextPlot):
         self.val_steps, self.val_losses = array("d"), array("d")
         self._dirty = True
         self._drawing = False  # a background drawing is under way
-        self._picture_number = 0  # the latest picture asked for; an older one arriving is dropped
+        self._pictures = Latest()  # a picture drawn for an older ticket is dropped
         self._figure: Figure | None = None  # what `_lines` shows
         self._lines: list[Strip] = []
 
@@ -110,19 +111,18 @@ class LossChart(PlotextPlot):
     def _redraw_if_dirty(self) -> None:
         if self._dirty and not self._drawing and self.size.area:
             self._dirty, self._drawing = False, True
-            self._picture_number += 1
-            self._draw_in_background(self.figure(), self._picture_number)
+            self._draw_in_background(self.figure(), self._pictures.new())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="chart")
-    def _draw_in_background(self, figure: Figure, number: int) -> None:
+    def _draw_in_background(self, figure: Figure, ticket: int) -> None:
         try:
-            self.post_message(self.Drawn(figure, self.draw(figure), number))
+            self.post_message(self.Drawn(figure, self.draw(figure), ticket))
         finally:
             self._drawing = False
 
     def on_loss_chart_drawn(self, message: Drawn) -> None:
         message.stop()
-        if message.number != self._picture_number:
+        if not self._pictures.is_current(message.ticket):
             return  # replot() drew newer points meanwhile
         if self._fits(message.figure):
             self._show(message.figure, message.lines)
@@ -132,7 +132,7 @@ class LossChart(PlotextPlot):
     def replot(self) -> None:
         """Redraw the picture now, from the points (downsampled to the widget's width)."""
         self._dirty = False
-        self._picture_number += 1
+        self._pictures.expire()
         if self.size.area:
             figure = self.figure()
             self._show(figure, self.draw(figure))
