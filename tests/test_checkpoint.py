@@ -10,7 +10,7 @@ from chartui.corpus import corpus_from_text
 from chartui.errors import ChartuiError
 from chartui.trainer import Trainer, resume_config
 
-from conftest import needs_bf16, tiny_config
+from helpers import needs_bf16, tiny_config
 
 
 def test_checkpoint_round_trips_exactly(faq, tmp_path):

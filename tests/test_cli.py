@@ -9,7 +9,7 @@ import pytest
 
 from chartui.checkpoint import load_checkpoint
 from chartui.runs import list_runs
-from conftest import FAQ
+from helpers import FAQ
 
 SMALL = ["--iterations", "40", "--eval-every", "20", "--sample-every", "20", "--hidden", "32",
          "--embedding", "16", "--batch-size", "8", "--seq-len", "32", "--seed", "3"]

@@ -24,7 +24,7 @@ from chartui.checkpoint import load_checkpoint
 from chartui.runs import list_runs
 from chartui.trainer import Trainer
 
-from conftest import FAQ, tiny_config
+from helpers import FAQ, tiny_config
 
 SMALL = ["--hidden", "32", "--embedding", "16", "--batch-size", "8", "--seq-len", "32",
          "--seed", "3", "--eval-chars", "2048", "--precision", "fp32", "--sample-every", "0"]

@@ -17,7 +17,7 @@ from chartui.precision import Precision, choose_precision, cpu_bf16_flags
 from chartui.sampling import sample_text
 from chartui.trainer import Trainer
 
-from conftest import FAQ, needs_bf16, tiny_config
+from helpers import FAQ, needs_bf16, tiny_config
 
 CPU = torch.device("cpu")
 # oneDNN limited to AVX2 has no bf16 LSTM: a machine without bf16, simulated.

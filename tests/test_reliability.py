@@ -37,7 +37,7 @@ from chartui.checkpoint import list_checkpoints, load_checkpoint, load_model, \
 from chartui.corpus import corpus_from_text, encode_chunks
 from chartui.errors import ChartuiError
 
-from conftest import FAQ
+from helpers import FAQ
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

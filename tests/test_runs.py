@@ -9,7 +9,7 @@ from chartui.config import TrainConfig
 from chartui.runs import RUNS_FOLDER, list_runs, read_run
 from chartui.trainer import Trainer
 
-from conftest import tiny_config
+from helpers import tiny_config
 
 
 def run_logs(folder):

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import FAQ
+from helpers import FAQ
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

@@ -13,7 +13,7 @@ from chartui.corpus import corpus_from_text
 from chartui.errors import ChartuiError
 from chartui.trainer import Trainer
 
-from conftest import tiny_config
+from helpers import tiny_config
 
 
 def test_batches_line_up(faq, tmp_path):
@@ -146,7 +146,7 @@ def test_schedule_warms_up_then_decays_to_floor():
 
 def test_lesson_preset_trains_with_batch_one(tmp_path):
     from chartui.corpus import load_corpus
-    from conftest import FAQ
+    from helpers import FAQ
     corpus = load_corpus(str(FAQ), vocabulary="printable")
     config = preset("lesson").override(iterations=20, eval_every=10, sample_every=10,
                                        eval_max_chars=2000)

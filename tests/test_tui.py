@@ -13,7 +13,7 @@ from chartui.tui.app import make_app
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import DEFAULT_LENGTH, GenerationConsole
 
-from conftest import FAQ
+from helpers import FAQ
 from tui_helpers import (app_for, press, record_notifications, settle, small_config,
                          start_training, trained_checkpoint, wait_for)
 

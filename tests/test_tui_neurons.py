@@ -5,7 +5,7 @@ from textual.widgets import Input, Static
 from chartui.neurons import FEATURES, activation_levels, activations, rank_units
 from chartui.tui.screens.neurons import LEVEL_STYLES, TEXT_CHARS, NeuronScreen
 
-from conftest import FAQ
+from helpers import FAQ
 from tui_helpers import app_for, press, settle, small_config, wait_for
 
 

@@ -19,7 +19,7 @@ from chartui.corpus import load_corpus
 from chartui.trainer import Trainer
 from chartui.tui.widgets.generation import GenerationConsole
 
-from conftest import FAQ
+from helpers import FAQ
 from tui_helpers import (app_for, press, record_notifications, settle, small_config,
                          start_training, wait_for)
 

@@ -11,7 +11,7 @@ from chartui.trainer import Trainer
 from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.runs import RunComparison, RunsScreen, ValidationCurves, run_label
 
-from conftest import FAQ
+from helpers import FAQ
 from tui_helpers import app_for, press, record_notifications, settle, small_config, start_training, wait_for
 
 

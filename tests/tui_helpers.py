@@ -6,7 +6,7 @@ import time
 from chartui.config import preset
 from chartui.tui.app import make_app
 
-from conftest import FAQ
+from helpers import FAQ
 
 SMALL = dict(embedding_dim=16, hidden_size=48, batch_size=8, seq_len=32, iterations=100_000,
              eval_every=20, sample_every=20, sample_length=40, warmup_steps=5,
