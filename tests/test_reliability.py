@@ -37,7 +37,7 @@ from chartui.checkpoint import list_checkpoints, load_checkpoint, load_model, \
 from chartui.corpus import corpus_from_text, encode_chunks
 from chartui.errors import ChartuiError
 
-from helpers import FAQ
+from helpers import FAQ, MaliciousPickle, copy_run, write_malicious_checkpoint
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -92,13 +92,12 @@ def files_in(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """A small model trained once through the CLI; the cases must leave its folder untouched."""
+def run(trained_run, tmp_path_factory):
+    """The session's small trained model in a folder of this module's own; the cases must leave
+    that folder untouched."""
     folder = tmp_path_factory.mktemp("reliability")
-    result = chartui("train", FAQ, *SMALL, "--checkpoint-dir", folder / "ck", "--json")
-    assert result.returncode == 0, result.stderr
-    done = json.loads(result.stdout.splitlines()[-1])
-    return SimpleNamespace(folder=folder, ck_dir=folder / "ck", ckpt=Path(done["checkpoint"]))
+    copied = copy_run(trained_run, folder / "ck")
+    return SimpleNamespace(folder=folder, ck_dir=folder / "ck", ckpt=Path(copied.path))
 
 
 # --- bad files, made on the spot ------------------------------------------------------------------
@@ -127,16 +126,6 @@ def checkpoint_variant(run, tmp: Path, name: str, **changes) -> Path:
     path = tmp / name
     torch.save(payload, path)
     return path
-
-
-class _Evil:
-    """Unpickling this opens (creates) the marker file: harmless, but it is running code."""
-
-    def __init__(self, marker: str):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
 
 
 def other_vocabulary_corpus(tmp: Path) -> Path:
@@ -281,15 +270,12 @@ def test_refused_with_one_clear_line(name, run, tmp_path):
 def test_a_checkpoint_that_would_run_code_is_refused_unrun(run, tmp_path):
     marker = tmp_path / "code-ran"
     # The files are live: an ordinary unpickler runs them, and the marker appears.
-    pickle.loads(pickle.dumps(_Evil(str(tmp_path / "control"))))
+    pickle.loads(pickle.dumps(MaliciousPickle(tmp_path / "control")))
     assert (tmp_path / "control").exists()
 
-    zipped = tmp_path / "evil.pt"
     payload = torch.load(run.ckpt, weights_only=True)
-    torch.save({**payload, "history": _Evil(str(marker))}, zipped)
-    legacy = tmp_path / "legacy.pt"
-    torch.save({"format": "chartui-checkpoint", "x": _Evil(str(marker))}, legacy,
-               _use_new_zipfile_serialization=False)
+    zipped = write_malicious_checkpoint(tmp_path / "evil.pt", marker, payload)
+    legacy = write_malicious_checkpoint(tmp_path / "legacy.pt", marker, legacy=True)
     before = files_in(run.folder)
     assert_one_clear_line(chartui("sample", zipped), "cannot be loaded safely")
     assert not marker.exists()

@@ -13,9 +13,9 @@ from chartui.tui.app import make_app
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import DEFAULT_LENGTH, GenerationConsole
 
-from helpers import FAQ
+from helpers import FAQ, TRAINED_STEPS
 from tui_helpers import (app_for, press, record_notifications, settle, small_config,
-                         start_training, trained_checkpoint, wait_for)
+                         start_training, wait_for)
 
 
 def rendered(widget) -> str:
@@ -209,8 +209,8 @@ async def test_corpus_picker_switches_corpus(tmp_path, monkeypatch):
         assert "tiny" in rendered(app.query_one(CorpusPane).query_one("#corpus-name"))
 
 
-async def test_open_checkpoint_and_generate_without_training(tmp_path):
-    checkpoint, _, _ = trained_checkpoint(tmp_path)
+async def test_open_checkpoint_and_generate_without_training(tmp_path, trained_checkpoint):
+    checkpoint, _, _ = trained_checkpoint
     app = app_for(tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
@@ -219,7 +219,7 @@ async def test_open_checkpoint_and_generate_without_training(tmp_path):
         await press(pilot, "enter")
         await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
         assert app.opened[2] == checkpoint
-        assert len(app.chart.train_points) == 10
+        assert len(app.chart.train_points) == TRAINED_STEPS
         app.query_one("#prime", Input).value = "Th"
         app.generate("Th")
         await wait_for(pilot, lambda: app.gen_worker is None, what="generation")
@@ -278,12 +278,12 @@ async def test_a_broken_keymap_file_is_named_once_and_the_app_keeps_going(
         await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
 
 
-async def test_step_mode_and_the_next_character_inspector(tmp_path):
+async def test_step_mode_and_the_next_character_inspector(tmp_path, trained_checkpoint):
     from chartui.config import SamplingSettings
     from chartui.sampling import Generation
     from chartui.tui.widgets.corpus_pane import visible_char
     from chartui.tui.widgets.inspector import NextCharInspector
-    checkpoint, model, vocab = trained_checkpoint(tmp_path, iterations=30)
+    checkpoint, model, vocab = trained_checkpoint
     app = app_for(tmp_path, checkpoint=str(checkpoint))
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot, app)
@@ -332,8 +332,8 @@ async def test_every_key_is_on_screen_even_at_small_sizes(tmp_path, size):
         assert bar.display and bar.region.height >= 1  # still there while typing
 
 
-async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path):
-    checkpoint, model, vocab = trained_checkpoint(tmp_path)
+async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path, trained_checkpoint):
+    checkpoint, model, vocab = trained_checkpoint
     app = app_for(tmp_path, checkpoint=str(checkpoint), generation_pace=300)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
@@ -452,11 +452,12 @@ def test_the_first_screen_does_not_wait_for_torch():
     assert result.stdout.strip() == "[]"
 
 
-async def test_the_first_character_is_on_screen_with_the_enter_that_asked_for_it(tmp_path):
+async def test_the_first_character_is_on_screen_with_the_enter_that_asked_for_it(
+        tmp_path, trained_checkpoint):
     """A short prime is read at once, so the first character is shown by the frame after
     Enter; a long one is read by the worker. Both give the seeded text the CLI gives."""
     from chartui.tui.app import QUICK_START_PRIME
-    checkpoint, model, vocab = trained_checkpoint(tmp_path)
+    checkpoint, model, vocab = trained_checkpoint
     app = app_for(tmp_path, checkpoint=str(checkpoint))
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
@@ -543,8 +544,9 @@ async def test_the_chart_is_drawn_in_the_background_as_points_arrive(tmp_path):
         assert picture() == newest and not any("400" in line for line in newest)
 
 
-async def test_an_empty_prime_or_one_of_unseen_characters_still_generates(tmp_path):
-    checkpoint, _, _ = trained_checkpoint(tmp_path)
+async def test_an_empty_prime_or_one_of_unseen_characters_still_generates(tmp_path,
+                                                                          trained_checkpoint):
+    checkpoint, _, _ = trained_checkpoint
     app = app_for(tmp_path, checkpoint=str(checkpoint))
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)

@@ -11,7 +11,7 @@ from chartui.trainer import Trainer
 from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.runs import RunComparison, RunsScreen, ValidationCurves, run_label
 
-from helpers import FAQ
+from helpers import FAQ, TRAINED_STEPS
 from tui_helpers import app_for, press, record_notifications, settle, small_config, start_training, wait_for
 
 
@@ -64,9 +64,7 @@ async def test_runs_from_earlier_sessions_are_listed_and_two_compared(tmp_path):
         assert not isinstance(app.screen, RunsScreen)
 
 
-async def test_with_nothing_selected_the_highlighted_run_is_shown(tmp_path):
-    Trainer(load_corpus(str(FAQ)), small_config(iterations=20), device="cpu",
-            checkpoint_dir=tmp_path).run()
+async def test_with_nothing_selected_the_highlighted_run_is_shown(tmp_path, trained_checkpoint):
     (run,), _ = list_runs(tmp_path)
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -174,10 +172,8 @@ async def test_export_the_generated_text_to_a_typed_path(tmp_path, monkeypatch):
         assert seen[-1] == ("information", f"saved {tmp_path / 'mine.txt'}")
 
 
-async def test_a_copied_run_log_is_listed_once(tmp_path):
+async def test_a_copied_run_log_is_listed_once(tmp_path, trained_checkpoint):
     import shutil
-    Trainer(load_corpus(str(FAQ)), small_config(iterations=20), device="cpu",
-            checkpoint_dir=tmp_path).run()
     (log,) = (tmp_path / RUNS_FOLDER).glob("*.json")
     shutil.copy(log, log.with_name(log.stem + " (copy).json"))
     app = app_for(tmp_path)
@@ -189,11 +185,10 @@ async def test_a_copied_run_log_is_listed_once(tmp_path):
 
 
 async def test_an_opened_checkpoints_history_is_exported_under_its_own_corpus(tmp_path,
-                                                                           monkeypatch):
+                                                                           monkeypatch,
+                                                                           trained_run):
     monkeypatch.chdir(tmp_path)
-    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=20, eval_every=10),
-                   device="cpu", checkpoint_dir=tmp_path / "ck").run()
-    app = app_for(tmp_path / "ck", corpus="pydocs", checkpoint=done.checkpoint)
+    app = app_for(tmp_path / "ck", corpus="pydocs", checkpoint=trained_run.path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await wait_for(pilot, lambda: app.opened is not None, what="checkpoint opened")
@@ -201,4 +196,4 @@ async def test_an_opened_checkpoints_history_is_exported_under_its_own_corpus(tm
         assert app.screen.query_one(Input).value == "chartui-chartui-faq-loss.csv"
         await press(pilot, "2", "enter")
         data = json.loads((tmp_path / "chartui-chartui-faq-loss.json").read_text())
-        assert data["corpus"] == "chartui-faq" and len(data["train_loss"]) == 20
+        assert data["corpus"] == "chartui-faq" and len(data["train_loss"]) == TRAINED_STEPS

@@ -52,17 +52,6 @@ def app_for(tmp_path, **options):
     return make_app(device="cpu", load_user_keymap=False, **options)
 
 
-def trained_checkpoint(tmp_path, iterations: int = 10):
-    """A small model trained on the FAQ, saved in `tmp_path`: (checkpoint, model, vocab)."""
-    from chartui.checkpoint import load_model
-    from chartui.corpus import load_corpus
-    from chartui.trainer import Trainer
-    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=iterations), device="cpu",
-                   checkpoint_dir=tmp_path).run()
-    model, vocab, _ = load_model(done.checkpoint)
-    return done.checkpoint, model, vocab
-
-
 async def start_training(pilot, app):
     await settle(pilot, app)
     await press(pilot, "t")
