@@ -440,18 +440,6 @@ async def test_resizing_under_a_dialog_leaves_the_main_screen_right(tmp_path):
         assert app.screen is main and not main.has_class("too-small")
 
 
-def test_the_first_screen_does_not_wait_for_torch():
-    """torch takes seconds to import; the app's modules must leave it to the workers."""
-    import subprocess
-    import sys
-    probe = "import sys, chartui.cli, chartui.tui.app; print(sorted(m for m in sys.modules " \
-            "if m == 'torch' or m.startswith('torch.')))"
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
-
-
 async def test_the_first_character_is_on_screen_with_the_enter_that_asked_for_it(
         tmp_path, trained_checkpoint):
     """A short prime is read at once, so the first character is shown by the frame after
