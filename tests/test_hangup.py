@@ -123,6 +123,8 @@ def small_checkpoint(tmp_path, faq):
     return trainer.latest_checkpoint
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_hanging_up_chartui_train_saves_and_exits(tmp_path):
     folder = tmp_path / "ck"
     terminal = PseudoTerminal(["train", str(FAQ), *SMALL, "--iterations", "1000000",
@@ -148,6 +150,8 @@ def test_hanging_up_chartui_train_saves_and_exits(tmp_path):
         checkpoint["history"]["train"].tolist()
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.parametrize("ending", ["hangup", "interrupted"])
 def test_hanging_up_or_terminating_the_app_saves_and_exits(tmp_path, small_checkpoint, ending):
     folder = tmp_path / "ck"
@@ -171,6 +175,8 @@ def web_packet(kind: bytes, payload: dict) -> bytes:
     return kind + len(data).to_bytes(4, "big") + data
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_closing_a_browser_tab_saves_its_run(tmp_path, small_checkpoint):
     """textual-serve runs one app process per tab and, when the tab closes, sends it a quit
     packet on stdin (it never signals or kills it): that app saves as on a hang-up."""
@@ -194,6 +200,8 @@ def test_closing_a_browser_tab_saves_its_run(tmp_path, small_checkpoint):
     assert_saved_after_the_last_evaluation(folder, "hangup", evaluated_at)
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_a_killed_run_shows_as_interrupted_with_its_last_checkpoint(tmp_path):
     folder = tmp_path / "ck"
     process = subprocess.Popen(
@@ -233,6 +241,8 @@ def test_a_run_on_another_host_is_judged_by_its_heartbeat_alone(tmp_path):
     assert alive.status(now=1000.0 + 10 * STALE_AFTER_S, this_host="here") == "training"
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_two_processes_sharing_a_folder_never_touch_each_others_files(tmp_path):
     """Same corpus, same seed, same settings: both want the same checkpoint names at every
     step (one evaluation and save per step). Each keeps its own latest and best files; none

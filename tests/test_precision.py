@@ -114,6 +114,8 @@ def test_cpu_flags_are_read_at_run_time():
         assert "AVX512_BF16" in flags
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @needs_bf16
 def test_bf16_checkpoint_samples_resumes_and_is_refused_clearly_without_bf16(tmp_path):
     small = ["--iterations", "30", "--eval-every", "15", "--sample-every", "0", "--hidden", "32",

@@ -10,7 +10,8 @@ import pytest
 
 from helpers import FAQ
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("tmux") is None,
+                                                  reason="tmux is not installed")]
 
 
 def tmux(*args):

@@ -39,6 +39,7 @@ async def test_t_starts_training_and_the_chart_and_status_follow(tmp_path):
         await wait_for(pilot, lambda: app.train_state == "stopped", what="stop")
 
 
+@pytest.mark.slow
 async def test_pause_resume_stop_and_save(tmp_path):
     app = app_for(tmp_path, config=small_config(eval_every=100_000))
     async with app.run_test(size=(100, 32)) as pilot:
@@ -64,6 +65,7 @@ async def test_pause_resume_stop_and_save(tmp_path):
         assert "STOPPED" in rendered(app.status)
 
 
+@pytest.mark.slow
 async def test_generation_streams_from_the_prime_while_training(tmp_path):
     app = app_for(tmp_path, generation_pace=300)
     async with app.run_test(size=(100, 32)) as pilot:
@@ -238,6 +240,7 @@ async def test_too_small_terminal_says_what_it_needs(tmp_path):
         assert not app.screen.has_class("too-small")
 
 
+@pytest.mark.slow
 async def test_keys_can_be_remapped_by_binding_id(tmp_path):
     app = app_for(tmp_path, keymap={"toggle_training": "y"})
     async with app.run_test(size=(100, 32)) as pilot:

@@ -3,6 +3,7 @@
 import csv
 import json
 
+import pytest
 from textual.widgets import DataTable, Input, OptionList
 
 from chartui.corpus import load_corpus
@@ -87,6 +88,7 @@ async def test_no_runs_yet_is_said_plainly(tmp_path):
         assert seen == [("warning", "no runs to compare yet")]
 
 
+@pytest.mark.slow
 async def test_the_run_in_progress_is_listed_and_keeps_up(tmp_path):
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
