@@ -114,11 +114,12 @@ def assert_saved_after_the_last_evaluation(folder: Path, state: str, evaluated_a
     return run, checkpoint
 
 
-@pytest.fixture
-def small_checkpoint(tmp_path, faq):
-    """A small run to resume, so the app trains a small model with frequent evaluations."""
+@pytest.fixture(scope="module")
+def small_checkpoint(tmp_path_factory, faq):
+    """A small run to resume, so the app trains a small model with frequent evaluations (the
+    app only reads it: its run goes to a folder of its own)."""
     config = tiny_config(iterations=10**6, eval_every=EVAL_EVERY, sample_every=0)
-    trainer = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path / "seed")
+    trainer = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path_factory.mktemp("seed"))
     trainer.run(lambda p: p.step >= 2 and trainer.stop())
     return trainer.latest_checkpoint
 
