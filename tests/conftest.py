@@ -1,11 +1,12 @@
-from pathlib import Path
+"""Fixtures shared by the test files; the helpers they import are in helpers.py."""
+
+from __future__ import annotations
 
 import pytest
 
 from chartui.corpus import load_corpus
 
-REPO = Path(__file__).resolve().parent.parent
-FAQ = REPO / "corpora" / "chartui-faq.txt"
+from helpers import FAQ, TrainedCheckpoint, copy_run, train_checkpoint
 
 
 @pytest.fixture(autouse=True)
@@ -29,30 +30,15 @@ def faq():
     return load_corpus(str(FAQ))
 
 
-def tiny_config(**changes):
-    """A small, quick model for tests."""
-    from chartui.config import preset
-    values = dict(embedding_dim=16, hidden_size=48, batch_size=16, seq_len=32, iterations=60,
-                  eval_every=30, sample_every=0, warmup_steps=5, eval_max_chars=4096, seed=7,
-                  precision="fp32")
-    values.update(changes)
-    return preset("default").override(**values)
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, faq) -> TrainedCheckpoint:
+    """A tiny model trained once per session on the FAQ (helpers.TRAINED_STEPS steps), its
+    checkpoint and run log in a folder of their own: for tests that only read it. A test that
+    changes the files, or needs them in its own folder, takes `trained_checkpoint`."""
+    return train_checkpoint(tmp_path_factory.mktemp("trained"), corpus=faq)
 
 
-def bf16_runs_here() -> bool:
-    """Whether this CPU trains a small LSTM step under bf16 autocast (oneDNN refuses one
-    where the processor has no bf16 support, or when limited with ONEDNN_MAX_CPU_ISA)."""
-    import torch
-
-    from chartui.model import CharLSTM, ModelConfig
-    from chartui.precision import Precision, trial_step
-    step = trial_step(CharLSTM(ModelConfig(20, 8, 16)), 2, 4, "fast", torch.device("cpu"))
-    try:
-        with Precision("bf16", "").autocast(torch.device("cpu")):
-            step()
-    except RuntimeError:
-        return False
-    return True
-
-
-needs_bf16 = pytest.mark.skipif(not bf16_runs_here(), reason="this CPU cannot run bf16 LSTMs")
+@pytest.fixture
+def trained_checkpoint(trained_run, tmp_path) -> TrainedCheckpoint:
+    """The session's trained run (checkpoint and run log) copied into `tmp_path`."""
+    return copy_run(trained_run, tmp_path)

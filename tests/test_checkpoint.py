@@ -11,7 +11,8 @@ from chartui.corpus import corpus_from_text
 from chartui.errors import ChartuiError
 from chartui.trainer import Trainer, resume_config
 
-from conftest import needs_bf16, tiny_config
+from helpers import (TRAINED_STEPS, MaliciousPickle, needs_bf16, tiny_config,
+                     write_malicious_checkpoint)
 
 
 def test_checkpoint_round_trips_exactly(faq, tmp_path):
@@ -51,18 +52,16 @@ def test_resume_continues_exactly(faq, tmp_path, precision):
         assert torch.equal(tensor, second.model.state_dict()[name]), name
 
 
-def test_resume_on_another_vocabulary_is_refused(faq, tmp_path):
-    done = Trainer(faq, tiny_config(iterations=3), device="cpu", checkpoint_dir=tmp_path).run()
+def test_resume_on_another_vocabulary_is_refused(trained_run, tmp_path):
     other = corpus_from_text("xyz " * 500)
-    config = resume_config(load_checkpoint(done.checkpoint), {})
+    config = resume_config(load_checkpoint(trained_run.path), {})
     with pytest.raises(ChartuiError, match="different vocabulary"):
-        Trainer(other, config, device="cpu", checkpoint_dir=tmp_path, resume=done.checkpoint)
+        Trainer(other, config, device="cpu", checkpoint_dir=tmp_path, resume=trained_run.path)
 
 
-def test_resume_cannot_change_model_shape(faq, tmp_path):
-    done = Trainer(faq, tiny_config(iterations=3), device="cpu", checkpoint_dir=tmp_path).run()
+def test_resume_cannot_change_model_shape(trained_run):
     with pytest.raises(ChartuiError, match="hidden_size cannot change"):
-        resume_config(load_checkpoint(done.checkpoint), {"hidden_size": 999})
+        resume_config(load_checkpoint(trained_run.path), {"hidden_size": 999})
 
 
 def test_only_latest_and_best_are_kept(faq, tmp_path):
@@ -75,10 +74,8 @@ def test_only_latest_and_best_are_kept(faq, tmp_path):
 
 
 @pytest.fixture
-def saved(faq, tmp_path):
-    done = Trainer(faq, tiny_config(iterations=3), device="cpu",
-                   checkpoint_dir=tmp_path / "ck").run()
-    return done.checkpoint
+def saved(trained_checkpoint):
+    return trained_checkpoint.path
 
 
 def test_truncated_and_random_files_are_refused(saved, tmp_path):
@@ -104,20 +101,11 @@ def test_foreign_files_are_refused(tmp_path):
         load_checkpoint(torch_file)
 
 
-class _Evil:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 def test_a_pickle_that_runs_code_is_not_run(tmp_path):
     marker = tmp_path / "pwned"
-    evil = tmp_path / "evil.pt"
-    torch.save({"format": "chartui-checkpoint", "payload": _Evil(str(marker))}, evil)
+    evil = write_malicious_checkpoint(tmp_path / "evil.pt", marker)
     raw = tmp_path / "raw.pt"
-    raw.write_bytes(pickle.dumps(_Evil(str(marker))))
+    raw.write_bytes(pickle.dumps(MaliciousPickle(marker)))
     for path in (evil, raw):
         with pytest.raises(ChartuiError):
             load_checkpoint(path)
@@ -189,20 +177,20 @@ def test_save_checkpoint_as_a_new_file_never_replaces_one(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]
 
 
-def test_a_checkpoint_from_the_slower_optimizer_path_resumes_on_the_fused_one(faq, tmp_path):
+def test_a_checkpoint_from_the_slower_optimizer_path_resumes_on_the_fused_one(faq, trained_run,
+                                                                              tmp_path):
     """On a CPU the trainer uses PyTorch's fused Adam (0.3 ms a step here against 1.4 ms);
     resuming a checkpoint written by the per-tensor Adam (earlier versions) keeps the state
     and still steps fused."""
-    done = Trainer(faq, tiny_config(iterations=6), device="cpu", checkpoint_dir=tmp_path).run()
-    payload = load_checkpoint(done.checkpoint)
+    payload = load_checkpoint(trained_run.path)
     for group in payload["optimizer_state"]["param_groups"]:
         assert group["fused"] is True
         group["fused"] = None  # as written before
-    resumed = Trainer(faq, resume_config(payload, {"iterations": 8}), device="cpu",
-                      checkpoint_dir=tmp_path / "more", resume=done.checkpoint,
+    resumed = Trainer(faq, resume_config(payload, {"iterations": TRAINED_STEPS + 2}),
+                      device="cpu", checkpoint_dir=tmp_path, resume=trained_run.path,
                       resume_payload=payload)
     assert all(group["fused"] is True for group in resumed.optimizer.param_groups)
     saved = payload["optimizer_state"]["state"]
     for index, state in resumed.optimizer.state_dict()["state"].items():
         assert torch.equal(state["exp_avg"], saved[index]["exp_avg"])
-    assert resumed.run().step == 8
+    assert resumed.run().step == TRAINED_STEPS + 2

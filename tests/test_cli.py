@@ -9,7 +9,9 @@ import pytest
 
 from chartui.checkpoint import load_checkpoint
 from chartui.runs import list_runs
-from conftest import FAQ
+from helpers import FAQ
+
+pytestmark = pytest.mark.e2e
 
 SMALL = ["--iterations", "40", "--eval-every", "20", "--sample-every", "20", "--hidden", "32",
          "--embedding", "16", "--batch-size", "8", "--seq-len", "32", "--seed", "3"]
@@ -61,6 +63,7 @@ def test_train_json_log(trained):
     assert log.precision == precision
 
 
+@pytest.mark.slow
 def test_a_time_budget_sizes_the_model_and_explicit_options_win(tmp_path):
     planned = chartui("train", FAQ, "--max-time", "8", "--eval-every", "1000000", "--json",
                       "--checkpoint-dir", tmp_path / "a", "--embedding", "16")
@@ -96,6 +99,7 @@ def test_resume_continues_step_count(trained, tmp_path):
     assert done["step"] == 50
 
 
+@pytest.mark.slow
 def test_sample_streams_and_is_deterministic(trained):
     _, events = trained
     ckpt = events[-1]["checkpoint"]

@@ -24,7 +24,7 @@ from chartui.checkpoint import load_checkpoint
 from chartui.runs import list_runs
 from chartui.trainer import Trainer
 
-from conftest import FAQ, tiny_config
+from helpers import FAQ, tiny_config
 
 SMALL = ["--hidden", "32", "--embedding", "16", "--batch-size", "8", "--seq-len", "32",
          "--seed", "3", "--eval-chars", "2048", "--precision", "fp32", "--sample-every", "0"]
@@ -114,15 +114,18 @@ def assert_saved_after_the_last_evaluation(folder: Path, state: str, evaluated_a
     return run, checkpoint
 
 
-@pytest.fixture
-def small_checkpoint(tmp_path, faq):
-    """A small run to resume, so the app trains a small model with frequent evaluations."""
+@pytest.fixture(scope="module")
+def small_checkpoint(tmp_path_factory, faq):
+    """A small run to resume, so the app trains a small model with frequent evaluations (the
+    app only reads it: its run goes to a folder of its own)."""
     config = tiny_config(iterations=10**6, eval_every=EVAL_EVERY, sample_every=0)
-    trainer = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path / "seed")
+    trainer = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path_factory.mktemp("seed"))
     trainer.run(lambda p: p.step >= 2 and trainer.stop())
     return trainer.checkpoints.latest
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_hanging_up_chartui_train_saves_and_exits(tmp_path):
     folder = tmp_path / "ck"
     terminal = PseudoTerminal(["train", str(FAQ), *SMALL, "--iterations", "1000000",
@@ -148,6 +151,8 @@ def test_hanging_up_chartui_train_saves_and_exits(tmp_path):
         checkpoint["history"]["train"].tolist()
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.parametrize("ending", ["hangup", "interrupted"])
 def test_hanging_up_or_terminating_the_app_saves_and_exits(tmp_path, small_checkpoint, ending):
     folder = tmp_path / "ck"
@@ -171,6 +176,8 @@ def web_packet(kind: bytes, payload: dict) -> bytes:
     return kind + len(data).to_bytes(4, "big") + data
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_closing_a_browser_tab_saves_its_run(tmp_path, small_checkpoint):
     """textual-serve runs one app process per tab and, when the tab closes, sends it a quit
     packet on stdin (it never signals or kills it): that app saves as on a hang-up."""
@@ -194,6 +201,8 @@ def test_closing_a_browser_tab_saves_its_run(tmp_path, small_checkpoint):
     assert_saved_after_the_last_evaluation(folder, "hangup", evaluated_at)
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_a_killed_run_shows_as_interrupted_with_its_last_checkpoint(tmp_path):
     folder = tmp_path / "ck"
     process = subprocess.Popen(
@@ -233,6 +242,8 @@ def test_a_run_on_another_host_is_judged_by_its_heartbeat_alone(tmp_path):
     assert alive.status(now=1000.0 + 10 * STALE_AFTER_S, this_host="here") == "training"
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_two_processes_sharing_a_folder_never_touch_each_others_files(tmp_path):
     """Same corpus, same seed, same settings: both want the same checkpoint names at every
     step (one evaluation and save per step). Each keeps its own latest and best files; none

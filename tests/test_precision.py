@@ -17,7 +17,7 @@ from chartui.precision import Precision, choose_precision, cpu_bf16_flags
 from chartui.sampling import sample_text
 from chartui.trainer import Trainer
 
-from conftest import FAQ, needs_bf16, tiny_config
+from helpers import FAQ, needs_bf16, tiny_config
 
 CPU = torch.device("cpu")
 # oneDNN limited to AVX2 has no bf16 LSTM: a machine without bf16, simulated.
@@ -114,6 +114,8 @@ def test_cpu_flags_are_read_at_run_time():
         assert "AVX512_BF16" in flags
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @needs_bf16
 def test_bf16_checkpoint_samples_resumes_and_is_refused_clearly_without_bf16(tmp_path):
     small = ["--iterations", "30", "--eval-every", "15", "--sample-every", "0", "--hidden", "32",

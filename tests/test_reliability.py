@@ -37,7 +37,7 @@ from chartui.checkpoint import list_checkpoints, load_checkpoint, load_model, \
 from chartui.corpus import corpus_from_text, encode_chunks
 from chartui.errors import ChartuiError
 
-from conftest import FAQ
+from helpers import FAQ, MaliciousPickle, copy_run, write_malicious_checkpoint
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -92,13 +92,12 @@ def files_in(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """A small model trained once through the CLI; the cases must leave its folder untouched."""
+def run(trained_run, tmp_path_factory):
+    """The session's small trained model in a folder of this module's own; the cases must leave
+    that folder untouched."""
     folder = tmp_path_factory.mktemp("reliability")
-    result = chartui("train", FAQ, *SMALL, "--checkpoint-dir", folder / "ck", "--json")
-    assert result.returncode == 0, result.stderr
-    done = json.loads(result.stdout.splitlines()[-1])
-    return SimpleNamespace(folder=folder, ck_dir=folder / "ck", ckpt=Path(done["checkpoint"]))
+    copied = copy_run(trained_run, folder / "ck")
+    return SimpleNamespace(folder=folder, ck_dir=folder / "ck", ckpt=Path(copied.path))
 
 
 # --- bad files, made on the spot ------------------------------------------------------------------
@@ -127,16 +126,6 @@ def checkpoint_variant(run, tmp: Path, name: str, **changes) -> Path:
     path = tmp / name
     torch.save(payload, path)
     return path
-
-
-class _Evil:
-    """Unpickling this opens (creates) the marker file: harmless, but it is running code."""
-
-    def __init__(self, marker: str):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
 
 
 def other_vocabulary_corpus(tmp: Path) -> Path:
@@ -263,6 +252,7 @@ case("sample-prime-outside-the-vocabulary", "'\u00e9', '\u20ac'", "--skip-unknow
     lambda t, r: ["sample", r.ckpt, "--prime", "caf\u00e9 \u20ac5", "--length", "10"])
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", [pytest.param(n, marks=CASES[n][3], id=n) for n in CASES])
 def test_refused_with_one_clear_line(name, run, tmp_path):
     make, words, status, _ = CASES[name]
@@ -278,18 +268,16 @@ def test_refused_with_one_clear_line(name, run, tmp_path):
 
 # --- loading never runs code ------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_a_checkpoint_that_would_run_code_is_refused_unrun(run, tmp_path):
     marker = tmp_path / "code-ran"
     # The files are live: an ordinary unpickler runs them, and the marker appears.
-    pickle.loads(pickle.dumps(_Evil(str(tmp_path / "control"))))
+    pickle.loads(pickle.dumps(MaliciousPickle(tmp_path / "control")))
     assert (tmp_path / "control").exists()
 
-    zipped = tmp_path / "evil.pt"
     payload = torch.load(run.ckpt, weights_only=True)
-    torch.save({**payload, "history": _Evil(str(marker))}, zipped)
-    legacy = tmp_path / "legacy.pt"
-    torch.save({"format": "chartui-checkpoint", "x": _Evil(str(marker))}, legacy,
-               _use_new_zipfile_serialization=False)
+    zipped = write_malicious_checkpoint(tmp_path / "evil.pt", marker, payload)
+    legacy = write_malicious_checkpoint(tmp_path / "legacy.pt", marker, legacy=True)
     before = files_in(run.folder)
     assert_one_clear_line(chartui("sample", zipped), "cannot be loaded safely")
     assert not marker.exists()
@@ -303,6 +291,7 @@ def test_a_checkpoint_that_would_run_code_is_refused_unrun(run, tmp_path):
 
 # --- generation input that works --------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_unknown_prime_characters_can_be_skipped(run):
     result = chartui("sample", run.ckpt, "--prime", "Th\u20ac", "--length", "20", "--seed", "1",
                      "--skip-unknown")
@@ -312,12 +301,14 @@ def test_unknown_prime_characters_can_be_skipped(run):
     assert result.stdout.startswith("Th\u20ac") and len(result.stdout) == 3 + 20 + 1
 
 
+@pytest.mark.e2e
 def test_an_empty_prime_starts_after_a_newline(run):
     result = chartui("sample", run.ckpt, "--prime", "", "--length", "30", "--seed", "2")
     assert result.returncode == 0 and result.stderr == ""
     assert len(result.stdout) == 30 + 1
 
 
+@pytest.mark.e2e
 def test_a_100k_character_prime_goes_through(run):
     text = FAQ.read_text(encoding="utf-8")
     prime = (text * (100_000 // len(text) + 1))[:100_000]
@@ -329,6 +320,8 @@ def test_a_100k_character_prime_goes_through(run):
 
 # --- vocabularies beyond one and two bytes ------------------------------------------------------
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_a_huge_cjk_vocabulary_trains_and_samples(tmp_path):
     """30,000 distinct CJK characters: the embedding and output layer get 30,000 rows."""
     chars = ([chr(c) for c in range(0x4E00, 0x4E00 + 20_992)]
@@ -367,6 +360,7 @@ def test_character_ids_beyond_255_and_65535_keep_their_identity():
 
 # --- faults during training ---------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_divergence_stops_with_a_message_and_keeps_the_last_good_checkpoint(run):
     # Resumed from a good checkpoint with a learning rate that blows the loss up: the run stops
     # by itself, names the good file, and that file is untouched (and still good).
@@ -411,6 +405,7 @@ def test_running_out_of_memory_in_a_step_is_one_line(tmp_path, monkeypatch, caps
                             if k.endswith(".pt")} == checkpoints  # the run log says "failed"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_training_cleanly_and_saves(tmp_path, sig):
     proc = popen_chartui("train", FAQ, *SMALL, "--iterations", "1000000", "--eval-every",
@@ -461,6 +456,8 @@ def test_a_full_disk_keeps_the_last_good_file_and_training_goes_on(tmp_path, mon
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_a_corpus_that_disappears_or_changes_while_training(tmp_path):
     text = FAQ.read_text(encoding="utf-8")
     corpus = write(tmp_path / "notes.txt", text)
@@ -524,6 +521,7 @@ for line in sys.stdin:  # one line per round: fork a writer that saves until it 
 """
 
 
+@pytest.mark.e2e
 def test_kill_9_during_checkpoint_writes_leaves_a_complete_file(tmp_path):
     path = tmp_path / "run-step000000.pt"
     save_checkpoint({"model_config": {}, "vocabulary": "ab", "step": 0,

@@ -9,7 +9,7 @@ from chartui.config import TrainConfig
 from chartui.runs import RUNS_FOLDER, list_runs, read_run
 from chartui.trainer import Trainer
 
-from conftest import tiny_config
+from helpers import tiny_config
 
 
 def run_logs(folder):
@@ -82,9 +82,7 @@ def test_list_runs_newest_first_across_two_runs_one_resumed(faq, tmp_path):
     assert newer.val_history[0] == older.val_history[0]  # the resumed run carries its history
 
 
-def test_unreadable_and_foreign_files_are_skipped_and_counted(faq, tmp_path):
-    Trainer(faq, tiny_config(iterations=30, eval_every=30), device="cpu",
-            checkpoint_dir=tmp_path).run()
+def test_unreadable_and_foreign_files_are_skipped_and_counted(trained_checkpoint, tmp_path):
     (good,) = run_logs(tmp_path)
     folder = good.parent
     (folder / "corrupt.json").write_text('{"format": "chartui-run", "id": ')

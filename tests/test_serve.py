@@ -7,6 +7,9 @@ import sys
 import time
 
 import aiohttp
+import pytest
+
+pytestmark = pytest.mark.e2e
 
 
 def free_port() -> int:

@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
-from conftest import FAQ
+from helpers import FAQ
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("tmux") is None,
+                                                  reason="tmux is not installed")]
 
 
 def tmux(*args):

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import torch
 
+from chartui.checkpoint import load_checkpoint, load_model
 from chartui.config import learning_rate, preset
 from chartui.corpus import corpus_from_text
 from chartui.errors import ChartuiError
 from chartui.trainer import Trainer
 
-from conftest import tiny_config
+from helpers import tiny_config
 
 
 def test_batches_line_up(faq, tmp_path):
@@ -67,14 +68,25 @@ def test_same_seed_same_numbers(faq, tmp_path):
 
 
 def test_divergence_stops_and_keeps_last_good_checkpoint(faq, tmp_path):
-    trainer = Trainer(faq, tiny_config(iterations=400, lr=10.0, clip=0.0, eval_every=1),
+    """A learning rate that warms up to far too much: the first steps are good and saved (an
+    evaluation and a checkpoint every step), then the loss blows up. The run stops, names the
+    last good checkpoint, and that file is kept as it was: no save after things went wrong."""
+    events = []
+    trainer = Trainer(faq, tiny_config(iterations=400, lr=10.0, clip=0.0, eval_every=1,
+                                       warmup_steps=20),
                       device="cpu", checkpoint_dir=tmp_path)
-    done = trainer.run()
+    done = trainer.run(events.append)
     assert done.state == "diverged"
     assert "lower learning rate" in done.message
     assert done.step < 400
-    if done.checkpoint:  # the last file written before things went wrong is still there
-        assert (tmp_path / done.checkpoint.split("/")[-1]).exists()
+    saved = [e.checkpoint for e in events if e.event == "step" and e.checkpoint]
+    assert saved, "the run diverged before its first checkpoint: nothing good to keep"
+    assert done.checkpoint == saved[-1]  # the last file written before things went wrong
+    assert f"the last good checkpoint is {done.checkpoint}" in done.message
+    model, _, payload = load_model(done.checkpoint)
+    assert payload["step"] < done.step
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert all(load_checkpoint(path)["step"] < done.step for path in tmp_path.glob("*.pt"))
 
 
 def test_pause_resume_stop_from_another_thread(faq, tmp_path):
@@ -146,7 +158,7 @@ def test_schedule_warms_up_then_decays_to_floor():
 
 def test_lesson_preset_trains_with_batch_one(tmp_path):
     from chartui.corpus import load_corpus
-    from conftest import FAQ
+    from helpers import FAQ
     corpus = load_corpus(str(FAQ), vocabulary="printable")
     config = preset("lesson").override(iterations=20, eval_every=10, sample_every=10,
                                        eval_max_chars=2000)

@@ -14,9 +14,9 @@ from chartui.tui.messages import CorpusLoaded
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import DEFAULT_LENGTH, GenerationConsole
 
-from conftest import FAQ
+from helpers import FAQ, TRAINED_STEPS
 from tui_helpers import (app_for, press, record_notifications, settle, small_config,
-                         start_training, trained_checkpoint, wait_for)
+                         start_training, wait_for)
 
 
 def rendered(widget) -> str:
@@ -41,6 +41,7 @@ async def test_t_starts_training_and_the_chart_and_status_follow(tmp_path):
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
 
 
+@pytest.mark.slow
 async def test_pause_resume_stop_and_save(tmp_path):
     app = app_for(tmp_path, config=small_config(eval_every=100_000))
     main = app.main
@@ -67,6 +68,7 @@ async def test_pause_resume_stop_and_save(tmp_path):
         assert "STOPPED" in rendered(main.status)
 
 
+@pytest.mark.slow
 async def test_generation_streams_from_the_prime_while_training(tmp_path):
     app = app_for(tmp_path, generation_pace=300)
     main = app.main
@@ -224,8 +226,8 @@ async def test_corpus_picker_switches_corpus(tmp_path, monkeypatch):
         assert "tiny" in rendered(app.query_one(CorpusPane).query_one("#corpus-name"))
 
 
-async def test_open_checkpoint_and_generate_without_training(tmp_path):
-    checkpoint, _, _ = trained_checkpoint(tmp_path)
+async def test_open_checkpoint_and_generate_without_training(tmp_path, trained_checkpoint):
+    checkpoint, _, _ = trained_checkpoint
     app = app_for(tmp_path)
     main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
@@ -235,7 +237,7 @@ async def test_open_checkpoint_and_generate_without_training(tmp_path):
         await press(pilot, "enter")
         await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         assert main.checkpoints.opened.path == checkpoint
-        assert len(main.chart.train_points) == 10
+        assert len(main.chart.train_points) == TRAINED_STEPS
         app.query_one("#prime", Input).value = "Th"
         main.generate("Th")
         await wait_for(pilot, lambda: main.generation_panel.worker is None, what="generation")
@@ -254,6 +256,7 @@ async def test_too_small_terminal_says_what_it_needs(tmp_path):
         assert not app.screen.has_class("too-small")
 
 
+@pytest.mark.slow
 async def test_keys_can_be_remapped_by_binding_id(tmp_path):
     app = app_for(tmp_path, keymap={"toggle_training": "y"})
     main = app.main
@@ -296,12 +299,12 @@ async def test_a_broken_keymap_file_is_named_once_and_the_app_keeps_going(
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
 
 
-async def test_step_mode_and_the_next_character_inspector(tmp_path):
+async def test_step_mode_and_the_next_character_inspector(tmp_path, trained_checkpoint):
     from chartui.config import SamplingSettings
     from chartui.sampling import Generation
     from chartui.tui.widgets.corpus_pane import visible_char
     from chartui.tui.widgets.inspector import NextCharInspector
-    checkpoint, model, vocab = trained_checkpoint(tmp_path, iterations=30)
+    checkpoint, model, vocab = trained_checkpoint
     app = app_for(tmp_path, checkpoint=str(checkpoint))
     main = app.main
     async with app.run_test(size=(110, 32)) as pilot:
@@ -352,8 +355,8 @@ async def test_every_key_is_on_screen_even_at_small_sizes(tmp_path, size):
         assert bar.display and bar.region.height >= 1  # still there while typing
 
 
-async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path):
-    checkpoint, model, vocab = trained_checkpoint(tmp_path)
+async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path, trained_checkpoint):
+    checkpoint, model, vocab = trained_checkpoint
     app = app_for(tmp_path, checkpoint=str(checkpoint), generation_pace=300)
     main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
@@ -473,23 +476,12 @@ async def test_resizing_under_a_dialog_leaves_the_main_screen_right(tmp_path):
         assert app.screen is main and not main.has_class("too-small")
 
 
-def test_the_first_screen_does_not_wait_for_torch():
-    """torch takes seconds to import; the app's modules must leave it to the workers."""
-    import subprocess
-    import sys
-    probe = "import sys, chartui.cli, chartui.tui.app; print(sorted(m for m in sys.modules " \
-            "if m == 'torch' or m.startswith('torch.')))"
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
-
-
-async def test_the_first_character_is_on_screen_with_the_enter_that_asked_for_it(tmp_path):
+async def test_the_first_character_is_on_screen_with_the_enter_that_asked_for_it(
+        tmp_path, trained_checkpoint):
     """A short prime is read at once, so the first character is shown by the frame after
     Enter; a long one is read by the worker. Both give the seeded text the CLI gives."""
     from chartui.generation import QUICK_START_PRIME
-    checkpoint, model, vocab = trained_checkpoint(tmp_path)
+    checkpoint, model, vocab = trained_checkpoint
     app = app_for(tmp_path, checkpoint=str(checkpoint))
     main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
@@ -579,8 +571,9 @@ async def test_the_chart_is_drawn_in_the_background_as_points_arrive(tmp_path):
         assert picture() == newest and not any("400" in line for line in newest)
 
 
-async def test_an_empty_prime_or_one_of_unseen_characters_still_generates(tmp_path):
-    checkpoint, _, _ = trained_checkpoint(tmp_path)
+async def test_an_empty_prime_or_one_of_unseen_characters_still_generates(tmp_path,
+                                                                          trained_checkpoint):
+    checkpoint, _, _ = trained_checkpoint
     app = app_for(tmp_path, checkpoint=str(checkpoint))
     main = app.main
     async with app.run_test(size=(100, 32)) as pilot:

@@ -6,18 +6,8 @@ from chartui.neurons import FEATURES, activation_levels, activations, rank_units
 from chartui.tui.checkpoints import OpenedModel
 from chartui.tui.screens.neurons import LEVEL_STYLES, TEXT_CHARS, NeuronScreen
 
-from conftest import FAQ
+from helpers import train_checkpoint
 from tui_helpers import app_for, press, settle, small_config, wait_for
-
-
-def trained_checkpoint(tmp_path):
-    from chartui.checkpoint import load_model
-    from chartui.corpus import load_corpus
-    from chartui.trainer import Trainer
-    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=30, num_layers=2),
-                   device="cpu", checkpoint_dir=tmp_path).run()
-    model, vocab, _ = load_model(done.checkpoint)
-    return done.checkpoint, model, vocab
 
 
 def shown(screen) -> tuple[str, list[str]]:
@@ -42,7 +32,8 @@ def header(screen) -> str:
 
 
 async def test_neuron_view_colours_text_by_one_unit_and_ranks_units(tmp_path):
-    checkpoint, model, vocab = trained_checkpoint(tmp_path)
+    checkpoint, model, vocab = train_checkpoint(tmp_path, small_config(iterations=30,
+                                                                     num_layers=2))
     app = app_for(tmp_path, checkpoint=str(checkpoint))
     main = app.main
     async with app.run_test(size=(80, 24), notifications=True) as pilot:

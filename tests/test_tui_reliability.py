@@ -7,6 +7,8 @@ test_reliability.py; the basic quit, too-small and bad-corpus-at-start cases are
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from textual.events import Resize
@@ -14,11 +16,9 @@ from textual.geometry import Size
 from textual.widgets import Input
 
 from chartui.checkpoint import load_checkpoint
-from chartui.corpus import load_corpus
-from chartui.trainer import Trainer
 from chartui.tui.widgets.generation import GenerationConsole
 
-from conftest import FAQ
+from helpers import write_malicious_checkpoint
 from tui_helpers import (app_for, press, record_notifications, settle, small_config,
                          start_training, wait_for)
 
@@ -57,11 +57,10 @@ async def test_quit_while_training_and_generating_saves_and_exits(tmp_path):
     assert load_checkpoint(saved)["step"] == main.run_control.step > 0
 
 
-async def test_quit_mid_generation_from_an_opened_checkpoint(tmp_path):
-    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=5, eval_every=5),
-                   device="cpu", checkpoint_dir=tmp_path).run()
-    before = (tmp_path / done.checkpoint.split("/")[-1]).read_bytes()
-    app = app_for(tmp_path, checkpoint=done.checkpoint, generation_pace=100)
+async def test_quit_mid_generation_from_an_opened_checkpoint(tmp_path, trained_checkpoint):
+    checkpoint = Path(trained_checkpoint.path)
+    before = checkpoint.read_bytes()
+    app = app_for(tmp_path, checkpoint=str(checkpoint), generation_pace=100)
     main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
@@ -72,8 +71,8 @@ async def test_quit_mid_generation_from_an_opened_checkpoint(tmp_path):
         await press(pilot, "q")
         await wait_for(pilot, lambda: not app.is_running, timeout=30, what="the app to exit")
     assert worker.is_cancelled
-    assert [p.name for p in tmp_path.glob("*.pt")] == [done.checkpoint.split("/")[-1]]
-    assert (tmp_path / done.checkpoint.split("/")[-1]).read_bytes() == before
+    assert [p.name for p in tmp_path.glob("*.pt")] == [checkpoint.name]
+    assert checkpoint.read_bytes() == before
 
 
 async def test_resizing_again_and_again_while_training(tmp_path):
@@ -102,21 +101,13 @@ async def test_resizing_again_and_again_while_training(tmp_path):
     assert load_checkpoint(main.run_control.checkpoints.latest)["step"] == main.run_control.step
 
 
-class _Evil:
-    def __init__(self, marker: str):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 async def test_bad_corpus_and_bad_checkpoints_opened_from_the_app_are_notifications(tmp_path):
     folder = tmp_path / "ck"
     folder.mkdir()
     marker = tmp_path / "code-ran"
     (folder / "truncated.pt").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     torch.save({"weight": torch.zeros(2)}, folder / "foreign.pt")
-    torch.save({"format": "chartui-checkpoint", "x": _Evil(str(marker))}, folder / "evil.pt")
+    write_malicious_checkpoint(folder / "evil.pt", marker)
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
     app = app_for(tmp_path, checkpoint_dir=folder)
     main = app.main

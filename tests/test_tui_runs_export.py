@@ -3,6 +3,7 @@
 import csv
 import json
 
+import pytest
 from textual.widgets import DataTable, Input, OptionList
 
 from chartui.corpus import load_corpus
@@ -11,7 +12,7 @@ from chartui.trainer import Trainer
 from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.runs import RunComparison, RunsScreen, ValidationCurves, run_label
 
-from conftest import FAQ
+from helpers import FAQ, TRAINED_STEPS
 from tui_helpers import (app_for, press, record_notifications, settle, small_config,
                          start_training, wait_for)
 
@@ -65,9 +66,7 @@ async def test_runs_from_earlier_sessions_are_listed_and_two_compared(tmp_path):
         assert not isinstance(app.screen, RunsScreen)
 
 
-async def test_with_nothing_selected_the_highlighted_run_is_shown(tmp_path):
-    Trainer(load_corpus(str(FAQ)), small_config(iterations=20), device="cpu",
-            checkpoint_dir=tmp_path).run()
+async def test_with_nothing_selected_the_highlighted_run_is_shown(tmp_path, trained_checkpoint):
     (run,), _ = list_runs(tmp_path)
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -90,6 +89,7 @@ async def test_no_runs_yet_is_said_plainly(tmp_path):
         assert seen == [("warning", "no runs to compare yet")]
 
 
+@pytest.mark.slow
 async def test_the_run_in_progress_is_listed_and_keeps_up(tmp_path):
     app = app_for(tmp_path)
     main = app.main
@@ -178,10 +178,8 @@ async def test_export_the_generated_text_to_a_typed_path(tmp_path, monkeypatch):
         assert seen[-1] == ("information", f"saved {tmp_path / 'mine.txt'}")
 
 
-async def test_a_copied_run_log_is_listed_once(tmp_path):
+async def test_a_copied_run_log_is_listed_once(tmp_path, trained_checkpoint):
     import shutil
-    Trainer(load_corpus(str(FAQ)), small_config(iterations=20), device="cpu",
-            checkpoint_dir=tmp_path).run()
     (log,) = (tmp_path / RUNS_FOLDER).glob("*.json")
     shutil.copy(log, log.with_name(log.stem + " (copy).json"))
     app = app_for(tmp_path)
@@ -193,11 +191,10 @@ async def test_a_copied_run_log_is_listed_once(tmp_path):
 
 
 async def test_an_opened_checkpoints_history_is_exported_under_its_own_corpus(tmp_path,
-                                                                           monkeypatch):
+                                                                           monkeypatch,
+                                                                           trained_run):
     monkeypatch.chdir(tmp_path)
-    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=20, eval_every=10),
-                   device="cpu", checkpoint_dir=tmp_path / "ck").run()
-    app = app_for(tmp_path / "ck", corpus="pydocs", checkpoint=done.checkpoint)
+    app = app_for(tmp_path / "ck", corpus="pydocs", checkpoint=trained_run.path)
     main = app.main
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
@@ -206,4 +203,4 @@ async def test_an_opened_checkpoints_history_is_exported_under_its_own_corpus(tm
         assert app.screen.query_one(Input).value == "chartui-chartui-faq-loss.csv"
         await press(pilot, "2", "enter")
         data = json.loads((tmp_path / "chartui-chartui-faq-loss.json").read_text())
-        assert data["corpus"] == "chartui-faq" and len(data["train_loss"]) == 20
+        assert data["corpus"] == "chartui-faq" and len(data["train_loss"]) == TRAINED_STEPS

@@ -6,7 +6,7 @@ import time
 from chartui.config import preset
 from chartui.tui.app import make_app
 
-from conftest import FAQ
+from helpers import FAQ
 
 SMALL = dict(embedding_dim=16, hidden_size=48, batch_size=8, seq_len=32, iterations=100_000,
              eval_every=20, sample_every=20, sample_length=40, warmup_steps=5,
@@ -46,17 +46,6 @@ def app_for(tmp_path, **options):
     options.setdefault("generation_pace", 0)
     options.setdefault("checkpoint_dir", tmp_path)
     return make_app(device="cpu", load_user_keymap=False, **options)
-
-
-def trained_checkpoint(tmp_path, iterations: int = 10):
-    """A small model trained on the FAQ, saved in `tmp_path`: (checkpoint, model, vocab)."""
-    from chartui.checkpoint import load_model
-    from chartui.corpus import load_corpus
-    from chartui.trainer import Trainer
-    done = Trainer(load_corpus(str(FAQ)), small_config(iterations=iterations), device="cpu",
-                   checkpoint_dir=tmp_path).run()
-    model, vocab, _ = load_model(done.checkpoint)
-    return done.checkpoint, model, vocab
 
 
 async def start_training(pilot, app):
