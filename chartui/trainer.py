@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from chartui.checkpoint import (CheckpointFiles, CheckpointWriteError, load_checkpoint,
-                                model_from_checkpoint)
+from chartui.batches import Batches, held_out_chars, held_out_loss
+from chartui.checkpoint import CheckpointFiles, CheckpointWriteError, load_checkpoint
 from chartui.config import TrainConfig, learning_rate
 from chartui.corpus import Corpus
 from chartui.errors import ChartuiError
@@ -34,6 +34,7 @@ from chartui.model import CharLSTM, ModelConfig, resolve_device
 from chartui.planner import check_fits, plan_for_budget, trial_shape
 from chartui.precision import ShapeTrials
 from chartui.progress import Listener, LossHistory, Progress, RunState, RunSummary
+from chartui.resume import ResumePoint
 from chartui.runs import RunLog, RunRecord
 from chartui.sampling import sample_text
 from chartui.vocab import Vocabulary
@@ -128,9 +129,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model = CharLSTM(ModelConfig(len(corpus.vocab), config.embedding_dim,
                                           config.hidden_size, config.num_layers, config.dropout))
-        self.batch_generator = torch.Generator().manual_seed(config.seed)
-        self.stream_position = 0
-        self.carried_state = None
+        self.batches = Batches(self.train_data, config, self.device)
         self.step = 0
         self.elapsed_before = 0.0
         self.budget_spent = False  # the run ended at its time limit (saved in checkpoints)
@@ -139,7 +138,7 @@ class Trainer:
         self._best_score: float | None = None  # what later evaluations are compared with
         self.resume_note: str | None = None  # set when the corpus changed since the checkpoint
         if payload is not None:
-            self._restore_model(payload, resume)
+            self._go_on_from(ResumePoint.of(payload, resume, corpus))
         self.model.to(self.device).train()
         # PyTorch's default Adam on a CPU updates one tensor at a time in a Python loop (7 ms
         # a step here, as long as a sixth of a training step); its fused kernel takes 0.5 ms.
@@ -176,34 +175,16 @@ class Trainer:
 
     # --- resuming ------------------------------------------------------------------------------
 
-    def _restore_model(self, payload: dict, path) -> None:
-        model, vocab = model_from_checkpoint(payload, path)
-        if vocab != self.corpus.vocab:
-            raise ChartuiError(
-                f"'{path}' was trained on a different vocabulary ({len(vocab)} characters, from "
-                f"corpus '{payload.get('corpus', {}).get('name', '?')}') than corpus "
-                f"'{self.corpus.name}' ({len(self.corpus.vocab)} characters); resume on the same "
-                "corpus, or start a new run")
-        saved = payload.get("corpus") or {}
-        if saved.get("fingerprint") not in (None, self.corpus.fingerprint):
-            self.resume_note = (f"corpus '{self.corpus.name}' has changed since that checkpoint "
-                                "(same characters, different text), so training goes on with "
-                                "its text as it is now")
-        self.model = model
-        self.step = int(payload["step"])
-        self.elapsed_before = float(payload.get("elapsed_s", 0.0))
-        self.budget_spent = bool(payload.get("time_budget_spent", False))
-        self.history = LossHistory.from_payload(payload.get("history"))
-        self.best_val_loss = self._best_score = payload.get("best_val_loss")
-        rng = payload.get("rng") or {}
-        if "torch" in rng:
-            torch.set_rng_state(rng["torch"])
-        if "batches" in rng:
-            self.batch_generator.set_state(rng["batches"])
-        stream = payload.get("stream") or {}
-        self.stream_position = int(stream.get("position", 0))
-        if stream.get("h") is not None:
-            self.carried_state = (stream["h"].to(self.device), stream["c"].to(self.device))
+    def _go_on_from(self, point: ResumePoint) -> None:
+        """Take up where a checkpoint's run had got to: its model, step, time, history, best
+        figure, random state and streams."""
+        self.model, self.step, self.history = point.model, point.step, point.history
+        self.elapsed_before, self.budget_spent = point.elapsed_s, point.budget_spent
+        self.best_val_loss = self._best_score = point.best_val_loss
+        self.resume_note = point.note
+        if "torch" in point.rng:
+            torch.set_rng_state(point.rng["torch"])
+        self.batches.restore(point.rng, point.stream)
 
     # --- control from other threads ------------------------------------------------------------
 
@@ -268,38 +249,18 @@ class Trainer:
     # --- the loop -----------------------------------------------------------------------------
 
     def get_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs and targets (the same text shifted by one), shape (batch, seq_len).
-
-        "random": windows at random places (the lesson's way; each starts from a zero state).
-        "stream": the text read as `batch_size` continuous streams that start at evenly spaced
-        places and wrap around at the end; the LSTM state is carried from one batch to the next
-        (truncated backpropagation through time, as in char-rnn and the Anna tutorial).
-        """
-        c = self.config
-        n = len(self.train_data)
-        if c.batching == "random":
-            starts = torch.randint(0, n - c.seq_len, (c.batch_size,),
-                                   generator=self.batch_generator).numpy()
-            index = starts[:, None] + np.arange(c.seq_len + 1)
-        else:
-            offsets = np.arange(c.batch_size, dtype=np.int64) * (n // c.batch_size)
-            index = (offsets[:, None] + self.stream_position + np.arange(c.seq_len + 1)) % n
-            self.stream_position = (self.stream_position + c.seq_len) % n
-        windows = torch.from_numpy(self.train_data[index].astype(np.int64)).to(self.device)
-        return windows[:, :-1], windows[:, 1:]
+        """The next training batch: inputs and targets, shape (batch, seq_len) (`Batches.next`)."""
+        return self.batches.next()
 
     def train_step(self, lr: float) -> float:
         """One optimisation step on one batch; returns its loss."""
         x, y = self.get_batch()
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        state = self.carried_state if self.config.batching == "stream" else None
-        if state is not None and state[0].shape[1] != x.shape[0]:
-            state = None  # the batch size changed (a resumed run): start the streams afresh
         with self.precision.autocast(self.device):
-            logits, state = self.model(x, state, engine=self.config.engine)
-        if self.config.batching == "stream":  # carried (and saved) in float32
-            self.carried_state = (state[0].detach().float(), state[1].detach().float())
+            logits, state = self.model(x, self.batches.state_for(x.shape[0]),
+                                       engine=self.config.engine)
+        self.batches.carry(state)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -308,36 +269,11 @@ class Trainer:
         self.optimizer.step()
         return loss.item()
 
-    @torch.no_grad()
     def evaluate(self, max_chars: int | None = None) -> float | None:
-        """Mean loss (nats/char) on the held-out text, in eval mode and float32; None without
-        a split.
-
-        The held-out text is read as up to 32 continuous streams with the state carried along,
-        so every character but the first of each stream is predicted with its full context, as
-        a reader of the text would. The streams start at evenly spaced places; with
-        `max_chars` (default `eval_max_chars`) less than the text, each reads only its share
-        of `max_chars` from its start, so a subset still samples the whole text.
-        """
-        data = self.val_data
-        budget = min(len(data) - 1, max_chars or self.config.eval_max_chars)
-        if budget < 1:
-            return None
-        window = self.config.seq_len
-        rows = max(1, min(32, budget // (8 * window)))
-        spacing = (len(data) - 1) // rows
-        length = min(spacing, budget // rows)
-        streams = np.stack([data[r * spacing: r * spacing + length + 1] for r in range(rows)])
-        streams = torch.from_numpy(streams.astype(np.int64)).to(self.device)
-        self.model.eval()
-        total, state = 0.0, None
-        for start in range(0, length, window):
-            chunk = streams[:, start: start + window + 1]
-            logits, state = self.model(chunk[:, :-1], state, engine="fast")
-            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                     chunk[:, 1:].reshape(-1), reduction="sum").item()
-        self.model.train()
-        return total / (rows * length)
+        """Mean loss (nats/char) on the held-out text, or on a subset of `max_chars` spread
+        over it (default: up to `eval_max_chars`); None without a split (`held_out_loss`)."""
+        return held_out_loss(self.model, self.val_data, self.config.seq_len,
+                             max_chars or self.config.eval_max_chars, self.device)
 
     def draw_sample(self) -> str:
         c = self.config
@@ -417,7 +353,7 @@ class Trainer:
         """Seconds of the time budget kept back for the final evaluation (about as long as the
         whole held-out text takes to score) and checkpoint, with a margin."""
         c, timing = self.config, self._timing
-        final_eval = timing.seconds_to_score(max(0, min(len(self.val_data) - 1, c.eval_max_chars)),
+        final_eval = timing.seconds_to_score(held_out_chars(self.val_data, c.eval_max_chars),
                                              c.batch_size * c.seq_len)
         return 1.5 * (final_eval + timing.save_s) + timing.step_s + 0.5
 
@@ -597,7 +533,7 @@ class Trainer:
         began = time.perf_counter()
         val_loss = self.evaluate(max_chars)
         self._timing.eval_s = time.perf_counter() - began
-        whole = max(0, min(len(self.val_data) - 1, self.config.eval_max_chars))
+        whole = held_out_chars(self.val_data, self.config.eval_max_chars)
         self._timing.eval_chars = min(whole, max_chars or whole)
         if self._timing.eval_chars == whole:
             self._full_eval_step = self.step
@@ -660,10 +596,8 @@ class Trainer:
             "elapsed_s": self.elapsed_before + self._timing.elapsed,
             "time_budget_spent": self.budget_spent,
             "history": self.history.to_payload(),
-            "rng": {"torch": torch.get_rng_state(), "batches": self.batch_generator.get_state()},
-            "stream": {"position": self.stream_position,
-                       "h": None if self.carried_state is None else self.carried_state[0].cpu(),
-                       "c": None if self.carried_state is None else self.carried_state[1].cpu()},
+            "rng": {"torch": torch.get_rng_state(), "batches": self.batches.generator.get_state()},
+            "stream": self.batches.stream_payload(),
             "corpus": {"name": self.corpus.name, "source": self.corpus.source,
                        "fingerprint": self.corpus.fingerprint, "n_chars": len(self.corpus)},
         }
@@ -705,16 +639,3 @@ class Trainer:
         self._save_failing = False
         return path
 
-
-MODEL_FIELDS = ("embedding_dim", "hidden_size", "num_layers", "vocabulary")
-
-
-def resume_config(payload: dict, overrides: dict) -> TrainConfig:
-    """The checkpoint's own settings with `overrides` applied; the model's shape cannot change."""
-    saved = TrainConfig.from_dict(payload.get("train_config") or {})
-    changed = [k for k in MODEL_FIELDS
-               if overrides.get(k) is not None and overrides[k] != getattr(saved, k)]
-    if changed:
-        raise ChartuiError(f"a resumed run keeps its model's shape, so {', '.join(changed)} cannot "
-                           "change; leave those options out, or start a new run")
-    return saved.override(**overrides)
