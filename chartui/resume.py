@@ -1,13 +1,13 @@
-"""Going on from a checkpoint: the settings a resumed run takes, and where its run had got to.
+"""Where a run starts: at step 0 with a new model, or where a checkpoint's run had got to.
 
 A checkpoint of a run (`chartui.trainer.Trainer.checkpoint_payload`) keeps its model, optimiser,
 settings, step, time, loss history, best figure and random state. `resume_config` gives the
-settings to go on with; `ResumePoint.of` reads the rest back and checks it fits the corpus.
+settings to go on with; `StartPoint.of` reads the rest back and checks it fits the corpus.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,23 +35,23 @@ def resume_config(payload: dict, overrides: dict) -> TrainConfig:
 
 
 @dataclass(frozen=True)
-class ResumePoint:
-    """Where a checkpoint's run had got to, for a trainer to go on from."""
+class StartPoint:
+    """Where a trainer starts: its model (on the CPU) and how far its run had got."""
 
-    model: CharLSTM  # on the CPU
-    step: int
-    elapsed_s: float  # training time so far, of every leg
-    budget_spent: bool  # the run ended at its time limit
-    history: LossHistory
-    best_val_loss: float | None
-    rng: dict  # "torch": the global generator's state, "batches": the batches' (either may lack)
-    stream: dict  # the streams' position and state (`chartui.batches.Batches.stream_payload`)
-    note: str | None  # set when the corpus has changed since the checkpoint
+    model: CharLSTM
+    step: int = 0
+    elapsed_s: float = 0.0  # training time so far, of every leg
+    budget_spent: bool = False  # the last leg ended at its time limit
+    history: LossHistory = field(default_factory=LossHistory)
+    best_val_loss: float | None = None
+    rng: dict = field(default_factory=dict)  # generators' states: "torch" (global), "batches"
+    stream: dict = field(default_factory=dict)  # the streams' (`Batches.stream_payload`)
+    note: str | None = None  # set when the corpus has changed since the checkpoint
 
     @classmethod
-    def of(cls, payload: dict, path: str | Path | None, corpus: Corpus) -> ResumePoint:
-        """Read from a checkpoint's `payload` (loaded from `path`); refused when it was trained
-        on other characters than `corpus` has."""
+    def of(cls, payload: dict, path: str | Path | None, corpus: Corpus) -> StartPoint:
+        """Where the run saved in `payload` (loaded from `path`) had got to; refused when it
+        was trained on other characters than `corpus` has."""
         model, vocab = model_from_checkpoint(payload, path)
         if vocab != corpus.vocab:
             raise ChartuiError(
