@@ -160,7 +160,7 @@ def train_config_from_args(args: argparse.Namespace, resume_payload: dict | None
     overrides = {name: getattr(args, name) for name in TrainConfig.settings()
                  if getattr(args, name) is not None}
     if resume_payload is not None:
-        from chartui.trainer import resume_config
+        from chartui.resume import resume_config
         if args.preset:
             raise ChartuiError("--preset cannot be combined with --resume, as a resumed run "
                                "keeps its settings; leave out --preset (single options such as "

@@ -5,17 +5,16 @@
 The TUI, the CLI's progress bar and its JSON log are all just listeners.
 
 The loop (`Trainer._train`) reads top to bottom: wait while paused, train one step, then
-evaluate, sample, save and report, and at the end evaluate and save once more. Checkpoint
-files are named and kept by `chartui.checkpoint.CheckpointFiles`, the run log by
-`chartui.runs.RunLog`.
+evaluate, sample, save and report, and at the end evaluate and save once more. What it leans on
+has modules of its own: `run_setup`, `resume` (where a run starts), `batches` (the text read in
+batches; the held-out loss), `controls` (what other threads may do), `budget` (the time),
+`judging` (divergence; the best checkpoint), `saving`, `checkpoint` and `runs` (the run log).
 """
 
 from __future__ import annotations
 
-import copy
 import gc
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,47 +24,22 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from chartui.checkpoint import (CheckpointFiles, CheckpointWriteError, load_checkpoint,
-                                model_from_checkpoint)
+from chartui.batches import Batches, held_out_chars, held_out_loss
+from chartui.budget import RunTiming, TimeBudget
+from chartui.checkpoint import CheckpointFiles, CheckpointWriteError, load_checkpoint
 from chartui.config import TrainConfig, learning_rate
+from chartui.controls import RunControls
 from chartui.corpus import Corpus
-from chartui.errors import ChartuiError
+from chartui.judging import BestScore, diverged, model_problem, weights_finite
 from chartui.model import CharLSTM, ModelConfig, resolve_device
-from chartui.planner import check_fits, plan_for_budget, trial_shape
-from chartui.precision import ShapeTrials
-from chartui.progress import Listener, LossHistory, Progress, RunState, RunSummary
+from chartui.progress import Listener, Progress, RunState, RunSummary
+from chartui.resume import StartPoint
+from chartui.run_setup import RunSetup, make_optimizer
 from chartui.runs import RunLog, RunRecord
 from chartui.sampling import sample_text
-from chartui.vocab import Vocabulary
+from chartui.saving import QuietSaves
 
-PUBLISH_SECONDS = 0.25  # how stale a snapshot taken while a step runs may be
 HEARTBEAT_S = 5.0  # a paused run still reports this often, for its run log's heartbeat
-DIVERGENCE_FACTOR = 3.0  # char-rnn's rule: stop when the loss exceeds 3x the first loss
-
-
-@dataclass
-class _Timing:
-    """How long the parts of this run take, so that a time budget keeps back enough for the
-    final evaluation and checkpoint; and where the run began, for its ETA."""
-
-    start_step: int  # the step this run began at
-    elapsed: float = 0.0  # seconds since the time budget began, paused time not counted
-    step_s: float = 0.0  # the last training step
-    steps_s: float = 0.0  # all of this run's training steps, and how many
-    steps: int = 0
-    eval_s: float = 0.0  # the last evaluation, and how many characters it scored
-    eval_chars: int = 0
-    save_s: float = 0.0  # the last checkpoint
-
-    def seconds_to_score(self, chars: int, step_chars: int) -> float:
-        """About how long evaluating `chars` characters takes: at the last evaluation's pace,
-        or before any, at the training steps' average pace (a generous guess for a forward
-        pass; an average, so one slow step does not cut the run short)."""
-        if self.eval_chars:
-            return chars * self.eval_s / self.eval_chars
-        if not self.steps:
-            return 0.0
-        return chars * self.steps_s / (self.steps * step_chars)
 
 
 @dataclass
@@ -80,25 +54,25 @@ class _Loop:
     chars_since: int = 0  # training characters since the last report
     train_time: float = 0.0  # seconds of training steps since the last report
     last_speed: float = 0.0  # training chars/s at the last report
-    published_at: float = 0.0  # when the weights were last published for snapshots
     ending: RunState = RunState.FINISHED
     message: str | None = None  # the done event's words (diverged, a failed final save)
 
 
-class Trainer:
+class Trainer(RunControls):
     """Trains a CharLSTM on a corpus; pausable and stoppable from another thread."""
 
     def __init__(self, corpus: Corpus, config: TrainConfig, device: str = "auto",
                  checkpoint_dir: str | Path = "checkpoints", resume: str | Path | None = None,
                  resume_payload: dict | None = None, started_at: float | None = None):
         """`resume` names a checkpoint to continue from (its model, optimiser, step, history
-        and random state); build `config` for it with `resume_config`.
+        and random state); build `config` for it with `chartui.resume.resume_config`.
 
         `started_at` (a `time.perf_counter()` reading) is when the time budget began, e.g.
         when the program started, so that `max_time` covers start-up too (default: now).
         Setting up chooses the precision and, with a time budget, sizes the model for it
         (the empty fields of `config`); `plan_note` and `precision` say what was chosen.
         """
+        super().__init__()
         self.started_at = time.perf_counter() if started_at is None else started_at
         payload = resume_payload
         if resume is not None and payload is None:
@@ -107,199 +81,84 @@ class Trainer:
         self.corpus = corpus
         self.device = resolve_device(device)
         self.train_data, self.val_data = corpus.split(config.val_fraction)
-        if config.vocabulary == "printable" and corpus.vocab != Vocabulary.printable():
-            raise ChartuiError("these settings use the printable vocabulary but the corpus was "
-                               "loaded with its own characters; load it again with "
-                               "--vocabulary printable")
-        train_chars, vocab_size = len(self.train_data), len(corpus.vocab)
-        check_fits(config, corpus.name, train_chars, vocab_size)  # before a trial builds a model
-        trials = ShapeTrials(vocab_size, config.embedding_dim, config.num_layers, config.seq_len,
-                             config.engine, self.device)
-        self.precision = trials.choose_precision(config.precision,
-                                                 *trial_shape(config, train_chars))
-        seconds_left = (math.inf if config.max_time is None  # a new run's: planned only then
-                        else config.max_time - (time.perf_counter() - self.started_at))
-        plan = plan_for_budget(config, train_chars, vocab_size, seconds_left,
-                               trials.speed(self.precision))
-        self.config = config = plan.config
-        self.plan_note = plan.summary
-        check_fits(config, corpus.name, train_chars, vocab_size)
+        setup = RunSetup.choose(config, corpus, len(self.train_data), self.device,
+                                self.started_at)
+        self.config = config = setup.config
+        self.precision, self.plan_note = setup.precision, setup.plan_note
 
         torch.manual_seed(config.seed)
-        self.model = CharLSTM(ModelConfig(len(corpus.vocab), config.embedding_dim,
-                                          config.hidden_size, config.num_layers, config.dropout))
-        self.batch_generator = torch.Generator().manual_seed(config.seed)
-        self.stream_position = 0
-        self.carried_state = None
-        self.step = 0
-        self.elapsed_before = 0.0
-        self.budget_spent = False  # the run ended at its time limit (saved in checkpoints)
-        self.history = LossHistory([], [])
-        self.best_val_loss: float | None = None  # the best checkpoint's figure (see _improves)
-        self._best_score: float | None = None  # what later evaluations are compared with
-        self.resume_note: str | None = None  # set when the corpus changed since the checkpoint
-        if payload is not None:
-            self._restore_model(payload, resume)
+        new_model = CharLSTM(ModelConfig(len(corpus.vocab), config.embedding_dim,
+                                         config.hidden_size, config.num_layers, config.dropout))
+        self.batches = Batches(self.train_data, config, self.device)
+        self._start_from(StartPoint(new_model) if payload is None
+                         else StartPoint.of(payload, resume, corpus))
         self.model.to(self.device).train()
-        # PyTorch's default Adam on a CPU updates one tensor at a time in a Python loop (7 ms
-        # a step here, as long as a sixth of a training step); its fused kernel takes 0.5 ms.
-        fused = True if self.device.type == "cpu" else None
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=fused)
-        if payload is not None and payload.get("optimizer_state"):
-            self.optimizer.load_state_dict(payload["optimizer_state"])
-            for group in self.optimizer.param_groups:
-                group["fused"] = fused  # this device's choice, whatever the checkpoint's was
+        saved_optimizer = None if payload is None else payload.get("optimizer_state")
+        self.optimizer = make_optimizer(self.model, config.lr, self.device, saved_optimizer)
         self.resumed_from = str(resume) if resume is not None else None
-        # A time budget covers the whole run: a resumed run goes on with the time it has left
-        # and its learning-rate schedule where it was. One whose budget was used up starts a
-        # new budget of the same length (a new leg, its schedule from the top).
-        used = self.elapsed_before
-        going_on = config.max_time is not None and not self.budget_spent and used < config.max_time
-        self.budget_used = used if going_on else 0.0
-        self.budget_spent = False
-
-        self._lock = threading.Lock()
-        self._published: CharLSTM | None = None  # never changed once made; see snapshot_model
-        self.publish_snapshots = False  # set by whoever will call snapshot_model while it runs
-        self._stop = threading.Event()
-        self.stop_reason = RunState.STOPPED
-        self._running = threading.Event()
-        self._running.set()
-        self._save_requested = threading.Event()
-        self.state = RunState.IDLE
         self.checkpoints = CheckpointFiles(checkpoint_dir, corpus.name)
-        self._save_error: str | None = None  # a failed save, for the next event (then cleared)
-        self._save_failing = False  # a failed save was reported; quiet until one succeeds
+        self.saves = QuietSaves(self.checkpoints, self.resumed_from, self.save,
+                                lambda: weights_finite(self.model))
         self.final_save_error: str | None = None  # the checkpoint at the end could not be written
         self._full_eval_step: int | None = None  # when the whole held-out text was last scored
-        self._timing = _Timing(start_step=self.step)
+        self._timing = RunTiming(self.step, held_out_chars(self.val_data, config.eval_max_chars),
+                                 config.batch_size * config.seq_len)
 
-    # --- resuming ------------------------------------------------------------------------------
+    def _start_from(self, point: StartPoint) -> None:
+        """Take up the run where `point` says: its model, step, time and time budget, history,
+        best figure, random state and streams."""
+        self.model, self.step, self.history = point.model, point.step, point.history
+        self.elapsed_before = point.elapsed_s  # training time of the legs this run resumes
+        self.budget = TimeBudget.of_run(self.config.max_time, point.elapsed_s, point.budget_spent)
+        self.budget_spent = False  # this leg ended at its time limit (saved in checkpoints)
+        self.best = BestScore(point.best_val_loss)
+        self.resume_note = point.note
+        if "torch" in point.rng:
+            torch.set_rng_state(point.rng["torch"])
+        self.batches.restore(point.rng, point.stream)
 
-    def _restore_model(self, payload: dict, path) -> None:
-        model, vocab = model_from_checkpoint(payload, path)
-        if vocab != self.corpus.vocab:
-            raise ChartuiError(
-                f"'{path}' was trained on a different vocabulary ({len(vocab)} characters, from "
-                f"corpus '{payload.get('corpus', {}).get('name', '?')}') than corpus "
-                f"'{self.corpus.name}' ({len(self.corpus.vocab)} characters); resume on the same "
-                "corpus, or start a new run")
-        saved = payload.get("corpus") or {}
-        if saved.get("fingerprint") not in (None, self.corpus.fingerprint):
-            self.resume_note = (f"corpus '{self.corpus.name}' has changed since that checkpoint "
-                                "(same characters, different text), so training goes on with "
-                                "its text as it is now")
-        self.model = model
-        self.step = int(payload["step"])
-        self.elapsed_before = float(payload.get("elapsed_s", 0.0))
-        self.budget_spent = bool(payload.get("time_budget_spent", False))
-        self.history = LossHistory.from_payload(payload.get("history"))
-        self.best_val_loss = self._best_score = payload.get("best_val_loss")
-        rng = payload.get("rng") or {}
-        if "torch" in rng:
-            torch.set_rng_state(rng["torch"])
-        if "batches" in rng:
-            self.batch_generator.set_state(rng["batches"])
-        stream = payload.get("stream") or {}
-        self.stream_position = int(stream.get("position", 0))
-        if stream.get("h") is not None:
-            self.carried_state = (stream["h"].to(self.device), stream["c"].to(self.device))
-
-    # --- control from other threads ------------------------------------------------------------
-
-    def pause(self) -> None:
-        self._running.clear()
-        if self.state is RunState.TRAINING:
-            self.state = RunState.PAUSED
-
-    def resume(self) -> None:
-        if self.state is RunState.PAUSED:
-            self.state = RunState.TRAINING
-        self._running.set()
-
-    def stop(self, reason: str = RunState.STOPPED) -> None:
-        """Finish the current step, save a checkpoint and return from `run`.
-
-        `reason` is how the run ends, in its last event and its run log: `stopped` (asked for
-        by the user), `hangup` (the terminal or the browser tab went away) or `interrupted`
-        (a signal such as SIGTERM). The first reason given stands.
-        """
-        if not self._stop.is_set():
-            self.stop_reason = RunState(reason)
-        self._stop.set()
-        self._running.set()
+    # --- what the run is --------------------------------------------------------------------------
 
     @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
-
-    def request_save(self) -> None:
-        """Save a checkpoint after the current step."""
-        self._save_requested.set()
+    def budget_used(self) -> float:
+        """Seconds of the time budget the legs before this one used (0 in a new leg)."""
+        return self.budget.used
 
     def summary(self) -> RunSummary:
         """What this run is, for a UI to show (set up, not yet trained further)."""
         return RunSummary(corpus_name=self.corpus.name, vocab=self.corpus.vocab,
                           parameters=self.model.num_parameters(), device=str(self.device),
                           precision=self.precision.name, step=self.step,
-                          total_steps=self.config.iterations, best_val_loss=self.best_val_loss,
+                          total_steps=self.config.iterations, best_val_loss=self.best.val_loss,
                           history=self.loss_history())
 
-    def loss_history(self) -> LossHistory:
-        """A copy of every step's training loss and every evaluation so far."""
-        return self.history.copy()
+    def start_message(self) -> str:
+        """The first progress line's words: the precision and why, the planned model, and
+        where a resumed run comes from."""
+        parts = [f"training in {self.precision.name} ({self.precision.reason})"]
+        if self.plan_note:
+            parts.append(self.plan_note)
+        if self.resumed_from:
+            parts.append(f"resumed from {self.resumed_from}")
+        if self.resume_note:
+            parts.append(f"note: {self.resume_note}")
+        return "; ".join(parts)
 
-    def snapshot_model(self) -> CharLSTM:
-        """A copy of the model's weights taken between steps, in eval mode.
-
-        With `publish_snapshots` set, it never waits for a running step: then it copies the
-        weights published after a recent step (at most `PUBLISH_SECONDS` old), so a generation
-        starts at once while training.
-        """
-        if self._lock.acquire(blocking=self._published is None):
-            try:
-                model = copy.deepcopy(self.model)
-            finally:
-                self._lock.release()
-        else:
-            model = copy.deepcopy(self._published)
-        return model.eval()
-
-    # --- the loop -----------------------------------------------------------------------------
+    # --- one step, an evaluation, a sample --------------------------------------------------------
 
     def get_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs and targets (the same text shifted by one), shape (batch, seq_len).
-
-        "random": windows at random places (the lesson's way; each starts from a zero state).
-        "stream": the text read as `batch_size` continuous streams that start at evenly spaced
-        places and wrap around at the end; the LSTM state is carried from one batch to the next
-        (truncated backpropagation through time, as in char-rnn and the Anna tutorial).
-        """
-        c = self.config
-        n = len(self.train_data)
-        if c.batching == "random":
-            starts = torch.randint(0, n - c.seq_len, (c.batch_size,),
-                                   generator=self.batch_generator).numpy()
-            index = starts[:, None] + np.arange(c.seq_len + 1)
-        else:
-            offsets = np.arange(c.batch_size, dtype=np.int64) * (n // c.batch_size)
-            index = (offsets[:, None] + self.stream_position + np.arange(c.seq_len + 1)) % n
-            self.stream_position = (self.stream_position + c.seq_len) % n
-        windows = torch.from_numpy(self.train_data[index].astype(np.int64)).to(self.device)
-        return windows[:, :-1], windows[:, 1:]
+        """The next training batch: inputs and targets, shape (batch, seq_len) (`Batches.next`)."""
+        return self.batches.next()
 
     def train_step(self, lr: float) -> float:
         """One optimisation step on one batch; returns its loss."""
         x, y = self.get_batch()
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        state = self.carried_state if self.config.batching == "stream" else None
-        if state is not None and state[0].shape[1] != x.shape[0]:
-            state = None  # the batch size changed (a resumed run): start the streams afresh
         with self.precision.autocast(self.device):
-            logits, state = self.model(x, state, engine=self.config.engine)
-        if self.config.batching == "stream":  # carried (and saved) in float32
-            self.carried_state = (state[0].detach().float(), state[1].detach().float())
+            logits, state = self.model(x, self.batches.state_for(x.shape[0]),
+                                       engine=self.config.engine)
+        self.batches.carry(state)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -308,42 +167,19 @@ class Trainer:
         self.optimizer.step()
         return loss.item()
 
-    @torch.no_grad()
     def evaluate(self, max_chars: int | None = None) -> float | None:
-        """Mean loss (nats/char) on the held-out text, in eval mode and float32; None without
-        a split.
-
-        The held-out text is read as up to 32 continuous streams with the state carried along,
-        so every character but the first of each stream is predicted with its full context, as
-        a reader of the text would. The streams start at evenly spaced places; with
-        `max_chars` (default `eval_max_chars`) less than the text, each reads only its share
-        of `max_chars` from its start, so a subset still samples the whole text.
-        """
-        data = self.val_data
-        budget = min(len(data) - 1, max_chars or self.config.eval_max_chars)
-        if budget < 1:
-            return None
-        window = self.config.seq_len
-        rows = max(1, min(32, budget // (8 * window)))
-        spacing = (len(data) - 1) // rows
-        length = min(spacing, budget // rows)
-        streams = np.stack([data[r * spacing: r * spacing + length + 1] for r in range(rows)])
-        streams = torch.from_numpy(streams.astype(np.int64)).to(self.device)
-        self.model.eval()
-        total, state = 0.0, None
-        for start in range(0, length, window):
-            chunk = streams[:, start: start + window + 1]
-            logits, state = self.model(chunk[:, :-1], state, engine="fast")
-            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                     chunk[:, 1:].reshape(-1), reduction="sum").item()
-        self.model.train()
-        return total / (rows * length)
+        """Mean loss (nats/char) on the held-out text, or on a subset of `max_chars` spread
+        over it (default: up to `eval_max_chars`); None without a split (`held_out_loss`)."""
+        return held_out_loss(self.model, self.val_data, self.config.seq_len,
+                             max_chars or self.config.eval_max_chars, self.device)
 
     def draw_sample(self) -> str:
         c = self.config
         top_k = None if c.sample_top_k is None else min(c.sample_top_k, len(self.corpus.vocab))
         return sample_text(self.model, self.corpus.vocab, c.sample_prime, c.sample_length,
                            c.sample_temperature, top_k, seed=c.seed + self.step)
+
+    # --- the loop ---------------------------------------------------------------------------------
 
     def run(self, listener: Listener | None = None, report_interval: float = 0.25,
             should_stop: Callable[[], bool] | None = None) -> Progress:
@@ -366,7 +202,7 @@ class Trainer:
         try:
             return self._train(run_log.listener(listener), report_interval, should_stop)
         except BaseException as exc:
-            run_log.fail(exc, self.step, self.best_val_loss)
+            run_log.fail(exc, self.step, self.best.val_loss)
             raise
 
     def _run_log(self) -> RunLog:
@@ -389,7 +225,7 @@ class Trainer:
         emit(self._progress("start", loop, message=self.start_message()))
         while True:
             elapsed = self._timing.elapsed = time.perf_counter() - loop.start
-            reserve = self._time_reserve()
+            reserve = self._timing.reserve()
             ending = self._reason_to_end(elapsed, reserve, should_stop)
             if ending is not None:
                 loop.ending = ending
@@ -408,18 +244,10 @@ class Trainer:
     def _begin(self) -> _Loop:
         """This run's timing from zero, its state `training`."""
         self.state = RunState.TRAINING
-        self._timing = _Timing(start_step=self.step)
+        self._timing = self._timing.restarted(self.step)
         return _Loop(start=self.started_at, lr=learning_rate(self.config, self.step, 0.0),
                      first_loss=self.history.train[0] if self.history.train else None,
                      last_report=self.started_at)
-
-    def _time_reserve(self) -> float:
-        """Seconds of the time budget kept back for the final evaluation (about as long as the
-        whole held-out text takes to score) and checkpoint, with a margin."""
-        c, timing = self.config, self._timing
-        final_eval = timing.seconds_to_score(max(0, min(len(self.val_data) - 1, c.eval_max_chars)),
-                                             c.batch_size * c.seq_len)
-        return 1.5 * (final_eval + timing.save_s) + timing.step_s + 0.5
 
     def _reason_to_end(self, elapsed: float, reserve: float,
                        should_stop: Callable[[], bool] | None) -> RunState | None:
@@ -429,7 +257,7 @@ class Trainer:
             return self.stop_reason
         if c.iterations is not None and self.step >= c.iterations:
             return RunState.FINISHED
-        if c.max_time is not None and self.budget_used + elapsed + reserve >= c.max_time:
+        if self.budget.spent(elapsed, reserve):
             return RunState.TIME_LIMIT
         return None
 
@@ -444,9 +272,9 @@ class Trainer:
             now = time.perf_counter()
             if self._save_requested.is_set():  # "save now" works while paused too
                 self._save_requested.clear()
-                saved = self._save_quietly(None)
+                saved = self.saves.save(None)
                 emit(self._progress("step", loop, paused_s=now - paused_at, checkpoint=saved,
-                                    message=self._take_save_error()))
+                                    message=self.saves.take_error()))
             elif now - beat_at >= HEARTBEAT_S:  # the run log shows it is alive
                 emit(self._progress("step", loop, paused_s=now - paused_at))
                 beat_at = now
@@ -461,29 +289,20 @@ class Trainer:
     def _train_one_step(self, loop: _Loop, elapsed: float, reserve: float) -> str | None:
         """One optimisation step at the scheduled learning rate, timed; its loss goes into the
         history, unless it shows the run diverged: then it says what went wrong."""
-        c = self.config
-        time_fraction = ((self.budget_used + elapsed) / max(1e-9, c.max_time - reserve)
-                         if c.max_time else 0.0)
-        loop.lr = learning_rate(c, self.step, time_fraction)
+        loop.lr = learning_rate(self.config, self.step, self.budget.fraction(elapsed, reserve))
         step_start = time.perf_counter()
         with self._lock:
             loss = self.train_step(loop.lr)
             self.step += 1
-            if (self.publish_snapshots
-                    and time.perf_counter() - loop.published_at >= PUBLISH_SECONDS):
-                self._published, loop.published_at = copy.deepcopy(self.model), time.perf_counter()
-        timing = self._timing
-        timing.step_s = time.perf_counter() - step_start
-        timing.steps_s += timing.step_s
-        timing.steps += 1
-        loop.train_time += timing.step_s
+            self._publish_snapshot()
+        loop.train_time += self._timing.took_step(time.perf_counter() - step_start)
         if loop.first_loss is None:
             loop.first_loss = loss
-        if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * loop.first_loss:
+        if diverged(loss, loop.first_loss):
             return f"the loss became {loss:.4g}"
         self.history.train.append(loss)
         loop.pending.append(loss)
-        loop.chars_since += c.batch_size * c.seq_len
+        loop.chars_since += self._timing.step_chars
         return None
 
     def _after_step(self, loop: _Loop, emit: Listener, report_interval: float) -> str | None:
@@ -498,24 +317,24 @@ class Trainer:
         best = False
         if evaluating:
             val_loss = self._record_eval(c.eval_sample_chars)
-            best = self._improves(val_loss)
-        problem = self._unhealthy(val_loss, loop.first_loss) if saving else None
+            best = self.best.improves(val_loss)
+        problem = model_problem(self.model, val_loss, loop.first_loss) if saving else None
         if problem:  # never save weights that went bad
             return problem
         if evaluating:
-            checkpoint = self._save_quietly(val_loss, best)
+            checkpoint = self.saves.save(val_loss, best)
         if c.sample_every and self.step % c.sample_every == 0:
             sample = self.draw_sample()
         if self._save_requested.is_set():
             self._save_requested.clear()
-            checkpoint = self._save_quietly(val_loss, best)
+            checkpoint = self.saves.save(val_loss, best)
         now = time.perf_counter()
         if now - loop.last_report >= report_interval or val_loss is not None or sample \
                 or checkpoint:
             loop.last_speed = loop.chars_since / max(loop.train_time, 1e-9)  # no evals in it
             emit(self._progress("step", loop, float(np.mean(loop.pending)), val_loss,
                                 sample=sample, checkpoint=checkpoint,
-                                message=self._take_save_error()))
+                                message=self.saves.take_error()))
             loop.last_report, loop.pending, loop.chars_since, loop.train_time = now, [], 0, 0.0
         return None
 
@@ -531,7 +350,7 @@ class Trainer:
         if loop.ending is not RunState.DIVERGED and self.history.train and not already_saved:
             if self._full_eval_step != self.step:
                 val_loss = self._record_eval()
-            problem = self._unhealthy(val_loss, loop.first_loss)
+            problem = model_problem(self.model, val_loss, loop.first_loss)
             if problem:
                 loop.ending, loop.message = RunState.DIVERGED, self._divergence_message(problem)
             else:
@@ -543,63 +362,26 @@ class Trainer:
         emit(done)
         return done
 
-    def _save_final(self, loop: _Loop, val_loss: float | None) -> str | None:
-        """The run's last checkpoint; None when it could not be written (then
-        `final_save_error` and the done event's message say why)."""
-        try:
-            return str(self.save(val_loss, self._final_is_best(val_loss)))
-        except CheckpointWriteError as exc:
-            kept = self.kept_checkpoint_phrase("nothing was saved")
-            loop.message = self.final_save_error = (
-                f"could not save the final checkpoint in '{exc.path.parent}' ({exc.reason}); "
-                f"{kept}; {exc.hint}")
-            return None
-
     def _progress(self, event: str, loop: _Loop, train_loss: float | None = None,
                   val_loss: float | None = None, paused_s: float = 0.0, **extra) -> Progress:
         """An event as things stand; `paused_s`: time paused so far, not training time."""
         elapsed = time.perf_counter() - loop.start - paused_s
         c = self.config
-        eta = None
-        if c.iterations is not None and self.step > 0 and elapsed > 0:
-            done_here = self.step - self._timing.start_step
-            if done_here > 0:
-                eta = (c.iterations - self.step) * elapsed / done_here
-        if c.max_time is not None:
-            remaining = max(0.0, c.max_time - self.budget_used - elapsed)
-            eta = remaining if eta is None else min(eta, remaining)
+        eta = self._timing.eta(self.step, c.iterations, elapsed, self.budget.remaining(elapsed))
         return Progress(event=event, step=self.step, total_steps=c.iterations,
                         train_loss=train_loss, val_loss=val_loss, lr=loop.lr,
                         chars_per_s=loop.last_speed, elapsed_s=self.elapsed_before + elapsed,
-                        eta_s=eta, state=self.state, best_val_loss=self.best_val_loss,
+                        eta_s=eta, state=self.state, best_val_loss=self.best.val_loss,
                         precision=self.precision.name, **extra)
 
-    def _take_save_error(self) -> str | None:
-        """The failed save to report in the next event, once."""
-        error, self._save_error = self._save_error, None
-        return error
-
-    def start_message(self) -> str:
-        """The first progress line's words: the precision and why, the planned model, and
-        where a resumed run comes from."""
-        parts = [f"training in {self.precision.name} ({self.precision.reason})"]
-        if self.plan_note:
-            parts.append(self.plan_note)
-        if self.resumed_from:
-            parts.append(f"resumed from {self.resumed_from}")
-        if self.resume_note:
-            parts.append(f"note: {self.resume_note}")
-        return "; ".join(parts)
+    # --- evaluations ------------------------------------------------------------------------------
 
     def _record_eval(self, max_chars: int | None = None) -> float | None:
         """Evaluate (on a subset of `max_chars`, or the whole held-out text up to
         `eval_max_chars`) and keep the result in the history."""
         began = time.perf_counter()
         val_loss = self.evaluate(max_chars)
-        self._timing.eval_s = time.perf_counter() - began
-        whole = max(0, min(len(self.val_data) - 1, self.config.eval_max_chars))
-        self._timing.eval_chars = min(whole, max_chars or whole)
-        if self._timing.eval_chars == whole:
+        if self._timing.took_eval(time.perf_counter() - began, max_chars):
             self._full_eval_step = self.step
         if val_loss is not None and math.isfinite(val_loss):  # a bad value ends the run instead
             if self.history.val and self.history.val[-1][0] == self.step:
@@ -607,46 +389,14 @@ class Trainer:
             self.history.val.append((self.step, val_loss))
         return val_loss
 
-    def _improves(self, score: float | None, shown: float | None = None) -> bool:
-        """Whether `score` (a periodic evaluation's, on the subset) is the run's best so far;
-        if so it becomes the best, shown as `shown` (default: the score itself)."""
-        if score is None or not math.isfinite(score):
-            return False
-        if self._best_score is not None and score > self._best_score:
-            return False
-        self._best_score = score
-        self.best_val_loss = score if shown is None else shown
-        return True
-
-    def _final_is_best(self, val_loss: float | None) -> bool:
-        """The best checkpoint is chosen like with like: the final model's score on the same
-        subset the periodic evaluations read decides, and its whole-text figure is shown."""
-        subset = self.config.eval_sample_chars
-        score = val_loss if self._timing.eval_chars <= subset else self.evaluate(subset)
-        return self._improves(score, shown=val_loss)
-
-    def _unhealthy(self, val_loss: float | None, first_loss: float | None) -> str | None:
-        """What is wrong with the model now (checked before saving it), or None."""
-        if val_loss is not None and (not math.isfinite(val_loss) or (
-                first_loss is not None and val_loss > DIVERGENCE_FACTOR * first_loss)):
-            return f"the validation loss became {val_loss:.4g}"
-        if not self.weights_finite():
-            return "the weights are no longer finite numbers"
-        return None
-
-    def weights_finite(self) -> bool:
-        with torch.no_grad():
-            return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
-
     def _divergence_message(self, what: str) -> str:
-        kept = self.kept_checkpoint_phrase("no checkpoint had been saved yet")
-        return (f"training stopped at step {self.step}: {what} (diverged); {kept}; try a lower "
-                f"learning rate (now --lr {self.config.lr:g})")
+        return self.saves.divergence(self.step, what, self.config.lr)
 
-    # --- checkpoints ---------------------------------------------------------------------------
+    # --- checkpoints ------------------------------------------------------------------------------
 
     def checkpoint_payload(self, val_loss: float | None) -> dict:
-        """Everything needed to sample from or resume this run, as plain values and tensors."""
+        """Everything needed to sample from or resume this run, as plain values and tensors
+        (read back by `chartui.resume`)."""
         return {
             "model_config": self.model.config.to_dict(),
             "precision": self.precision.name,
@@ -656,14 +406,12 @@ class Trainer:
             "train_config": self.config.to_dict(),
             "step": self.step,
             "val_loss": val_loss,
-            "best_val_loss": self.best_val_loss,
+            "best_val_loss": self.best.val_loss,
             "elapsed_s": self.elapsed_before + self._timing.elapsed,
             "time_budget_spent": self.budget_spent,
             "history": self.history.to_payload(),
-            "rng": {"torch": torch.get_rng_state(), "batches": self.batch_generator.get_state()},
-            "stream": {"position": self.stream_position,
-                       "h": None if self.carried_state is None else self.carried_state[0].cpu(),
-                       "c": None if self.carried_state is None else self.carried_state[1].cpu()},
+            "rng": {"torch": torch.get_rng_state(), "batches": self.batches.generator.get_state()},
+            "stream": self.batches.stream_payload(),
             "corpus": {"name": self.corpus.name, "source": self.corpus.source,
                        "fingerprint": self.corpus.fingerprint, "n_chars": len(self.corpus)},
         }
@@ -680,41 +428,19 @@ class Trainer:
 
     def kept_checkpoint_phrase(self, otherwise: str) -> str:
         """Names the newest good file of this run (or the one it resumed from)."""
-        last = self.checkpoints.latest or self.resumed_from
-        return f"the last good checkpoint is {last}" if last else otherwise
+        return self.saves.kept(otherwise)
 
-    def _save_quietly(self, val_loss: float | None, best: bool = False) -> str | None:
-        """Save during training; a failed write is reported in the next event, training goes on.
+    def _save_final(self, loop: _Loop, val_loss: float | None) -> str | None:
+        """The run's last checkpoint; None when it could not be written (then
+        `final_save_error` and the done event's message say why).
 
-        A failure is reported once, not at every save, until a save succeeds again; the files
-        already written stay as they are.
-        """
-        if not self.weights_finite():
-            self._save_error = ("not saved: the weights are no longer finite numbers "
-                                "(training diverged); the last good checkpoint is kept")
-            return None
+        Whether it is the best is judged like with like: the final model's score on the same
+        subset the periodic evaluations read decides, and its whole-text figure is shown."""
+        subset = self.config.eval_sample_chars
+        score = val_loss if self._timing.eval_chars <= subset else self.evaluate(subset)
+        best = self.best.improves(score, shown=val_loss)
         try:
-            path = str(self.save(val_loss, best))
+            return str(self.save(val_loss, best))
         except CheckpointWriteError as exc:
-            if not self._save_failing:
-                self._save_error = (f"could not save a checkpoint in '{exc.path.parent}' "
-                                    f"({exc.reason}); training goes on and tries again at the "
-                                    f"next save ({exc.hint})")
-            self._save_failing = True
+            loop.message = self.final_save_error = self.saves.final_failure(exc)
             return None
-        self._save_failing = False
-        return path
-
-
-MODEL_FIELDS = ("embedding_dim", "hidden_size", "num_layers", "vocabulary")
-
-
-def resume_config(payload: dict, overrides: dict) -> TrainConfig:
-    """The checkpoint's own settings with `overrides` applied; the model's shape cannot change."""
-    saved = TrainConfig.from_dict(payload.get("train_config") or {})
-    changed = [k for k in MODEL_FIELDS
-               if overrides.get(k) is not None and overrides[k] != getattr(saved, k)]
-    if changed:
-        raise ChartuiError(f"a resumed run keeps its model's shape, so {', '.join(changed)} cannot "
-                           "change; leave those options out, or start a new run")
-    return saved.override(**overrides)

@@ -9,7 +9,8 @@ from chartui import files as files_module
 from chartui.checkpoint import load_checkpoint, load_model, save_checkpoint
 from chartui.corpus import corpus_from_text
 from chartui.errors import ChartuiError
-from chartui.trainer import Trainer, resume_config
+from chartui.resume import resume_config
+from chartui.trainer import Trainer
 
 from helpers import (TRAINED_STEPS, MaliciousPickle, needs_bf16, tiny_config,
                      write_malicious_checkpoint)

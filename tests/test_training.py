@@ -259,7 +259,7 @@ def test_the_best_checkpoint_is_chosen_on_the_same_subset(faq, tmp_path):
 
 def test_a_time_budget_covers_the_whole_run_and_a_resumed_run_gets_the_rest(faq, tmp_path):
     from chartui.checkpoint import load_checkpoint
-    from chartui.trainer import resume_config
+    from chartui.resume import resume_config
     config = tiny_config(eval_every=10**6).override(max_time=4.0)
     assert config.iterations is None  # the time alone decides
     first = Trainer(faq, config, device="cpu", checkpoint_dir=tmp_path)

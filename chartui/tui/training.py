@@ -243,7 +243,8 @@ def train(receiver: MessagePump, run: RunHandle, corpus: Corpus | None, config: 
     try:
         with failure_posted(receiver, functools.partial(TrainingFailed, ticket=run.ticket)):
             from chartui.checkpoint import load_checkpoint
-            from chartui.trainer import Trainer, resume_config
+            from chartui.resume import resume_config
+            from chartui.trainer import Trainer
             payload = None
             if resume:
                 payload = load_checkpoint(resume)

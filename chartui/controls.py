@@ -1,0 +1,94 @@
+"""What other threads may do to a run while it trains (`chartui.progress.RunControl`).
+
+A UI, a signal handler or a hang-up calls these from its own thread; the training thread acts
+on them between steps: it waits while paused, ends the run when asked to stop (saying why),
+saves when asked, and publishes copies of the weights for generation while it trains. The
+losses so far and a copy of the model may be read at any time.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+
+from chartui.model import CharLSTM
+from chartui.progress import LossHistory, RunState
+
+PUBLISH_SECONDS = 0.25  # how stale a snapshot taken while a step runs may be
+
+
+class RunControls:
+    """The controls of a run, for a trainer to build on: the state, the requests from other
+    threads, and the lock the training thread holds while a step changes the weights."""
+
+    model: CharLSTM  # the model in training and its losses, set by the trainer
+    history: LossHistory
+
+    def __init__(self) -> None:
+        self.state = RunState.IDLE
+        self.stop_reason = RunState.STOPPED  # how the run ends when asked to stop
+        self._stop = threading.Event()
+        self._running = threading.Event()  # cleared while paused
+        self._running.set()
+        self._save_requested = threading.Event()
+        self._lock = threading.Lock()  # held by a training step, and while a checkpoint is built
+        self._published: CharLSTM | None = None  # never changed once made; see snapshot_model
+        self.publish_snapshots = False  # set by whoever will call snapshot_model while it runs
+        self._published_at = 0.0  # when (a `time.perf_counter()` reading)
+
+    def pause(self) -> None:
+        self._running.clear()
+        if self.state is RunState.TRAINING:
+            self.state = RunState.PAUSED
+
+    def resume(self) -> None:
+        if self.state is RunState.PAUSED:
+            self.state = RunState.TRAINING
+        self._running.set()
+
+    def stop(self, reason: str = RunState.STOPPED) -> None:
+        """Finish the current step, save a checkpoint and return from `run`.
+
+        `reason` is how the run ends, in its last event and its run log: `stopped` (asked for
+        by the user), `hangup` (the terminal or the browser tab went away) or `interrupted`
+        (a signal such as SIGTERM). The first reason given stands.
+        """
+        if not self._stop.is_set():
+            self.stop_reason = RunState(reason)
+        self._stop.set()
+        self._running.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def request_save(self) -> None:
+        """Save a checkpoint after the current step."""
+        self._save_requested.set()
+
+    def loss_history(self) -> LossHistory:
+        """A copy of every step's training loss and every evaluation so far."""
+        return self.history.copy()
+
+    def snapshot_model(self) -> CharLSTM:
+        """A copy of the model's weights taken between steps, in eval mode.
+
+        With `publish_snapshots` set, it never waits for a running step: then it copies the
+        weights published after a recent step (at most `PUBLISH_SECONDS` old), so a generation
+        starts at once while training.
+        """
+        if self._lock.acquire(blocking=self._published is None):
+            try:
+                model = copy.deepcopy(self.model)
+            finally:
+                self._lock.release()
+        else:
+            model = copy.deepcopy(self._published)
+        return model.eval()
+
+    def _publish_snapshot(self) -> None:
+        """After a step, with the lock held: publish a copy of the weights for `snapshot_model`,
+        if asked to and the last copy is `PUBLISH_SECONDS` old."""
+        if self.publish_snapshots and time.perf_counter() - self._published_at >= PUBLISH_SECONDS:
+            self._published, self._published_at = copy.deepcopy(self.model), time.perf_counter()
