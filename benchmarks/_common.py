@@ -9,9 +9,9 @@ import shlex
 import sys
 from pathlib import Path
 
-import chartui  # noqa: F401 - first, as the `chartui` command does: it sets NumPy's threads
 import torch
 
+import chartui  # noqa: F401 - first, as the `chartui` command does: it sets NumPy's threads
 from chartui.precision import capability_summary
 
 REPO = Path(__file__).resolve().parent.parent

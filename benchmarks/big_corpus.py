@@ -20,10 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import benchmark_text, report  # noqa: E402
+from _common import benchmark_text, report
 
-from chartui.config import preset  # noqa: E402
-from chartui.tui.app import make_app  # noqa: E402
+from chartui.config import preset
+from chartui.tui.app import make_app
 
 
 def memory_mb() -> dict:

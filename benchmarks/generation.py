@@ -22,14 +22,14 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import report  # noqa: E402
-from lesson import sampling_chars_per_second  # noqa: E402
+from _common import report
+from lesson import sampling_chars_per_second
 
-from chartui.config import SamplingSettings  # noqa: E402
-from chartui.model import CharLSTM, ModelConfig  # noqa: E402
-from chartui.planner import CANDIDATES  # noqa: E402
-from chartui.sampling import sample_stream  # noqa: E402
-from chartui.vocab import Vocabulary  # noqa: E402
+from chartui.config import SamplingSettings
+from chartui.model import CharLSTM, ModelConfig
+from chartui.planner import CANDIDATES
+from chartui.sampling import sample_stream
+from chartui.vocab import Vocabulary
 
 
 def chartui_chars_per_second(length: int, embedding: int = 100, hidden: int = 128,

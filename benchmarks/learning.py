@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import SHARED_CORPUS, report  # noqa: E402
+from _common import SHARED_CORPUS, report
 
 TARGETS = {65: 1.47, 170: 1.42}  # tiny Shakespeare, the default settings
 SETTINGS = {

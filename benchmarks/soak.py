@@ -23,13 +23,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import benchmark_text, report  # noqa: E402
-from big_corpus import memory_mb  # noqa: E402
-from textual import events  # noqa: E402
+from _common import benchmark_text, report
+from big_corpus import memory_mb
+from textual import events
 
-from chartui.config import preset  # noqa: E402
-from chartui.corpus import corpus_from_text  # noqa: E402
-from chartui.tui.app import make_app  # noqa: E402
+from chartui.config import preset
+from chartui.corpus import corpus_from_text
+from chartui.tui.app import make_app
 
 
 async def soak(minutes: float, every: float, folder: str) -> dict:

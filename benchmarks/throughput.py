@@ -31,14 +31,14 @@ from torch.nn import functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import benchmark_text, report  # noqa: E402
-from lesson import training_chars_per_second  # noqa: E402
+from _common import benchmark_text, report
+from lesson import training_chars_per_second
 
-from chartui.config import preset  # noqa: E402
-from chartui.corpus import corpus_from_text  # noqa: E402
-from chartui.planner import CANDIDATES  # noqa: E402
-from chartui.precision import cpu_bf16_flags  # noqa: E402
-from chartui.trainer import Trainer  # noqa: E402
+from chartui.config import preset
+from chartui.corpus import corpus_from_text
+from chartui.planner import CANDIDATES
+from chartui.precision import cpu_bf16_flags
+from chartui.trainer import Trainer
 
 
 def chartui_chars_per_second(trainer: Trainer, seconds: float) -> float:

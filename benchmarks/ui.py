@@ -28,16 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import benchmark_text, report  # noqa: E402
-from textual import events  # noqa: E402
-from textual._compositor import CompositorUpdate  # noqa: E402
+from _common import benchmark_text, report
+from textual import events
+from textual._compositor import CompositorUpdate
 
-from chartui.config import TrainConfig, preset  # noqa: E402
-from chartui.corpus import corpus_from_text  # noqa: E402
-from chartui.trainer import Trainer  # noqa: E402
-from chartui.tui import training as training_module  # noqa: E402
-from chartui.tui.app import make_app  # noqa: E402
-
+from chartui.config import TrainConfig, preset
+from chartui.corpus import corpus_from_text
+from chartui.trainer import Trainer
+from chartui.tui import training as training_module
+from chartui.tui.app import make_app
 
 
 def default_run_config(corpus, folder: str) -> TrainConfig:
@@ -142,7 +141,7 @@ async def in_app(corpus, config: TrainConfig, seconds: float, presses: int, fold
             await asyncio.sleep(0.05)
         prime.focus()
         await asyncio.sleep(0.1)
-        for i in range(presses):
+        for _ in range(presses):
             before = len(prime.value)
             latencies["typing"].append(
                 await latency(["q"], lambda b=before: len(prime.value) == b + 1))

@@ -365,8 +365,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         header = ("started", "corpus", "model", "steps", "best val", "state", "checkpoint")
         widths = [max(len(row[i]) for row in rows + [header]) for i in range(6)]
         for row in [header] + rows:
-            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  "
-                  + row[6])
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+            print("  ".join(cells) + "  " + row[6])
     if skipped:
         print(f"chartui: note: {skipped_note(skipped)}", file=sys.stderr)
     return 0
@@ -433,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except Exception as exc:  # out of memory, or a bug: still one line
+    except Exception as exc:  # noqa: BLE001 - out of memory, or a bug: still one line
         if not is_out_of_memory(exc):
             return _unexpected(exc)
         print("chartui: error: ran out of memory; use a smaller --batch-size, --hidden or corpus",

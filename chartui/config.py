@@ -187,11 +187,11 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
+    def from_dict(cls, values: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
-    def override(self, **changes) -> "TrainConfig":
+    def override(self, **changes) -> TrainConfig:
         """A copy with the given fields changed (None values are ignored).
 
         A run ends after its iterations or its time budget: giving one of them alone means

@@ -35,7 +35,7 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "ModelConfig":
+    def from_dict(cls, values: dict) -> ModelConfig:
         return cls(**{k: values[k] for k in cls.__dataclass_fields__})
 
 

@@ -185,4 +185,4 @@ def rank_units(acts: Activations, feature: np.ndarray) -> list[UnitScore]:
     table = correlations(acts, feature)
     order = np.argsort(-np.abs(table), axis=None, kind="stable")
     return [UnitScore(int(layer), KINDS[kind], int(unit), float(table[layer, kind, unit]))
-            for layer, kind, unit in zip(*np.unravel_index(order, table.shape))]
+            for layer, kind, unit in zip(*np.unravel_index(order, table.shape), strict=True)]

@@ -119,7 +119,7 @@ class RunRecord:
                 "state": self.state.value}
 
     @classmethod
-    def from_json(cls, data) -> "RunRecord":
+    def from_json(cls, data) -> RunRecord:
         """Raises ValueError, TypeError or KeyError for anything but a run log we can read."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("not a chartui run log")

@@ -23,7 +23,8 @@ class Vocabulary:
     def __init__(self, chars: Iterable[str]):
         chars = list(chars)
         if not chars:
-            raise ChartuiError("the vocabulary is empty: the corpus has no characters to learn from")
+            raise ChartuiError("the vocabulary is empty: the corpus has no characters to learn "
+                               "from")
         if len(set(chars)) != len(chars) or any(len(c) != 1 for c in chars):
             raise ChartuiError("a vocabulary must list distinct single characters")
         self.chars: tuple[str, ...] = tuple(chars)
@@ -34,12 +35,12 @@ class Vocabulary:
         self._lookup[codepoints] = np.arange(len(self.chars), dtype=np.int32)
 
     @classmethod
-    def from_text(cls, text: str) -> "Vocabulary":
+    def from_text(cls, text: str) -> Vocabulary:
         """The sorted set of distinct characters in `text`."""
         return cls(sorted(set(text)))
 
     @classmethod
-    def printable(cls) -> "Vocabulary":
+    def printable(cls) -> Vocabulary:
         """Lesson A's fixed vocabulary, `string.printable`."""
         return cls(PRINTABLE)
 
@@ -92,5 +93,5 @@ class Vocabulary:
         return "".join(self.chars)
 
     @classmethod
-    def from_string(cls, chars: str) -> "Vocabulary":
+    def from_string(cls, chars: str) -> Vocabulary:
         return cls(list(chars))

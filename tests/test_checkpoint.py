@@ -12,8 +12,13 @@ from chartui.errors import ChartuiError
 from chartui.resume import resume_config
 from chartui.trainer import Trainer
 
-from helpers import (TRAINED_STEPS, MaliciousPickle, needs_bf16, tiny_config,
-                     write_malicious_checkpoint)
+from helpers import (
+    TRAINED_STEPS,
+    MaliciousPickle,
+    needs_bf16,
+    tiny_config,
+    write_malicious_checkpoint,
+)
 
 
 def test_checkpoint_round_trips_exactly(faq, tmp_path):

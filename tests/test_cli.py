@@ -9,6 +9,7 @@ import pytest
 
 from chartui.checkpoint import load_checkpoint
 from chartui.runs import list_runs
+
 from helpers import FAQ
 
 pytestmark = pytest.mark.e2e

@@ -7,8 +7,7 @@ import torch
 from chartui import generation as generation_module
 from chartui.config import TEMPERATURE_KEY_MAX
 from chartui.errors import ChartuiError
-from chartui.generation import (CANDIDATES, QUICK_START_PRIME, Chunk, GenerationSession,
-                                Stream)
+from chartui.generation import CANDIDATES, QUICK_START_PRIME, Chunk, GenerationSession, Stream
 from chartui.latest import Latest
 from chartui.model import CharLSTM, ModelConfig
 from chartui.sampling import sample_text

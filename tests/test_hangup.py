@@ -257,7 +257,7 @@ def test_two_processes_sharing_a_folder_never_touch_each_others_files(tmp_path):
              "--checkpoint-dir", str(folder), "--json"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment()))
     outputs = [run.communicate(timeout=300) for run in runs]
-    for run, (out, err) in zip(runs, outputs):
+    for run, (_, err) in zip(runs, outputs, strict=True):
         assert run.returncode == 0, err
     logs, skipped = list_runs(folder)
     assert len(logs) == 2 and not skipped

@@ -1,5 +1,6 @@
 """The neuron view's maths: activations, nameable features, ranking units by a feature."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -7,8 +8,15 @@ import pytest
 import torch
 
 from chartui.model import CharLSTM, ModelConfig
-from chartui.neurons import (FEATURES, UNREAD, Activations, activation_levels, activations,
-                             correlations, rank_units)
+from chartui.neurons import (
+    FEATURES,
+    UNREAD,
+    Activations,
+    activation_levels,
+    activations,
+    correlations,
+    rank_units,
+)
 from chartui.vocab import Vocabulary
 
 
@@ -56,7 +64,7 @@ def test_ranking_finds_a_planted_unit_and_its_sign():
     assert len(ranking) == 2 * 2 * 6
     assert ranking[0][:3] == (1, "c", 4) and ranking[0].correlation == pytest.approx(1.0)
     assert ranking[1][:3] == (0, "h", 2) and ranking[1].correlation < -0.9
-    assert all(abs(a.correlation) >= abs(b.correlation) for a, b in zip(ranking, ranking[1:]))
+    assert all(abs(a.correlation) >= abs(b.correlation) for a, b in itertools.pairwise(ranking))
 
 
 def test_constant_units_and_features_correlate_zero_without_warnings():

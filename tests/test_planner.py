@@ -3,10 +3,14 @@
 import pytest
 
 from chartui.config import parameter_count, preset
-from chartui.planner import (CANDIDATES, MIN_CHARS_PER_PARAMETER, UNPLANNED, dropout_for,
-                             plan_for_budget)
+from chartui.planner import (
+    CANDIDATES,
+    MIN_CHARS_PER_PARAMETER,
+    UNPLANNED,
+    dropout_for,
+    plan_for_budget,
+)
 from chartui.trainer import Trainer
-
 
 VOCAB = 65
 

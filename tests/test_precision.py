@@ -1,5 +1,6 @@
 """Mixed precision: bf16 autocast steps, float32 master weights, and the choice `auto` makes."""
 
+import itertools
 import json
 import os
 import subprocess
@@ -94,7 +95,7 @@ def test_the_comparison_takes_the_two_precisions_in_turns(monkeypatch):
                         lambda step, precision, device: order.append(precision.name) or 1.0)
     precision_module.compare_steps(lambda: None, CPU)
     timed = order[2:]  # after one warm-up of each
-    assert len(timed) >= 6 and all(a != b for a, b in zip(timed, timed[1:]))
+    assert len(timed) >= 6 and all(a != b for a, b in itertools.pairwise(timed))
 
 
 def test_auto_falls_back_and_an_explicit_bf16_is_refused_when_bf16_fails():

@@ -15,13 +15,13 @@ import errno
 import json
 import os
 import pickle
+import queue
 import random
 import signal
 import struct
 import subprocess
 import sys
 import threading
-import queue
 import zipfile
 import zlib
 from pathlib import Path
@@ -32,8 +32,13 @@ import pytest
 import torch
 
 from chartui import checkpoint as checkpoint_module
-from chartui.checkpoint import list_checkpoints, load_checkpoint, load_model, \
-    resolve_checkpoint_path, save_checkpoint
+from chartui.checkpoint import (
+    list_checkpoints,
+    load_checkpoint,
+    load_model,
+    resolve_checkpoint_path,
+    save_checkpoint,
+)
 from chartui.corpus import corpus_from_text, encode_chunks
 from chartui.errors import ChartuiError
 

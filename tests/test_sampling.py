@@ -1,8 +1,7 @@
 import torch
 
 from chartui.model import CharLSTM, ModelConfig
-from chartui.sampling import (SamplingSettings, next_char_distribution, sample_stream,
-                              sample_text)
+from chartui.sampling import SamplingSettings, next_char_distribution, sample_stream, sample_text
 from chartui.vocab import Vocabulary
 
 VOCAB = Vocabulary.from_text("abcdefghij \n")

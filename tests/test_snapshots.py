@@ -114,6 +114,7 @@ def test_too_small_terminal(snap_compare):
 async def neuron_view_of_a_seeded_model(pilot):
     """The neuron view over the demo text, for an untrained model with a fixed seed."""
     import torch
+
     from chartui.model import CharLSTM, ModelConfig
     await steady(pilot)
     app = pilot.app

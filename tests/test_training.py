@@ -1,4 +1,5 @@
 import gc
+import itertools
 import math
 import threading
 import time
@@ -24,7 +25,7 @@ def test_batches_line_up(faq, tmp_path):
     assert torch.equal(x[:, 1:], y[:, :-1])
     # each row is a real window of the training text
     text = faq.text(0, len(trainer.train_data))
-    for row_x, row_y in zip(x, y):
+    for row_x, row_y in zip(x, y, strict=True):
         window = faq.vocab.decode(row_x.tolist()) + faq.vocab.decode(row_y[-1:].tolist())
         assert window in text
 
@@ -147,7 +148,7 @@ def test_schedule_warms_up_then_decays_to_floor():
                                    min_lr_ratio=0.1)
     lrs = [learning_rate(c, s) for s in range(1000)]
     assert lrs[0] < lrs[50] < lrs[99] <= 1e-2
-    assert all(a >= b for a, b in zip(lrs[100:], lrs[101:]))
+    assert all(a >= b for a, b in itertools.pairwise(lrs[100:]))
     assert lrs[-1] == pytest.approx(1e-3, rel=1e-2)
     timed = preset("default").override(max_time=60.0, warmup_steps=0, lr=1e-2,
                                        min_lr_ratio=0.1)
@@ -158,6 +159,7 @@ def test_schedule_warms_up_then_decays_to_floor():
 
 def test_lesson_preset_trains_with_batch_one(tmp_path):
     from chartui.corpus import load_corpus
+
     from helpers import FAQ
     corpus = load_corpus(str(FAQ), vocabulary="printable")
     config = preset("lesson").override(iterations=20, eval_every=10, sample_every=10,

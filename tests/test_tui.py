@@ -15,8 +15,15 @@ from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation import DEFAULT_LENGTH, GenerationConsole
 
 from helpers import FAQ, TRAINED_STEPS
-from tui_helpers import (app_for, press, record_notifications, settle, small_config,
-                         start_training, wait_for)
+from tui_helpers import (
+    app_for,
+    press,
+    record_notifications,
+    settle,
+    small_config,
+    start_training,
+    wait_for,
+)
 
 
 def rendered(widget) -> str:
@@ -388,6 +395,7 @@ async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path, train
 
 async def test_t_while_the_corpus_loads_starts_training_once_it_has_loaded(tmp_path, monkeypatch):
     import threading
+
     import chartui.corpus
     release = threading.Event()
     real_load = chartui.corpus.load_corpus
@@ -414,6 +422,7 @@ async def test_t_while_the_corpus_loads_starts_training_once_it_has_loaded(tmp_p
 async def test_a_slow_corpus_load_that_was_replaced_is_ignored(tmp_path, monkeypatch):
     """Choose a slow corpus, then another: the first arriving late must not replace it."""
     import threading
+
     import chartui.corpus
     release = threading.Event()
     real_load = chartui.corpus.load_corpus

@@ -22,7 +22,7 @@ def shown(screen) -> tuple[str, list[str]]:
 def expected_styles(acts, layer, kind, unit) -> list[str]:
     """A style per shown character (a newline shows as a coloured space, then the break)."""
     styles = []
-    for char, level in zip(acts.text, activation_levels(acts.unit(layer, kind, unit))):
+    for char, level in zip(acts.text, activation_levels(acts.unit(layer, kind, unit)), strict=True):
         styles += [LEVEL_STYLES[level]] * (2 if char == "\n" else 1)
     return styles
 
@@ -110,6 +110,7 @@ async def test_neuron_view_colours_text_by_one_unit_and_ranks_units(tmp_path):
 
 async def test_neuron_view_of_a_broken_model_says_so_in_one_sentence(tmp_path):
     import torch
+
     from chartui.model import CharLSTM, ModelConfig
     app = app_for(tmp_path)
     main = app.main

@@ -19,8 +19,15 @@ from chartui.checkpoint import load_checkpoint
 from chartui.tui.widgets.generation import GenerationConsole
 
 from helpers import write_malicious_checkpoint
-from tui_helpers import (app_for, press, record_notifications, settle, small_config,
-                         start_training, wait_for)
+from tui_helpers import (
+    app_for,
+    press,
+    record_notifications,
+    settle,
+    small_config,
+    start_training,
+    wait_for,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -13,8 +13,15 @@ from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.runs import RunComparison, RunsScreen, ValidationCurves, run_label
 
 from helpers import FAQ, TRAINED_STEPS
-from tui_helpers import (app_for, press, record_notifications, settle, small_config,
-                         start_training, wait_for)
+from tui_helpers import (
+    app_for,
+    press,
+    record_notifications,
+    settle,
+    small_config,
+    start_training,
+    wait_for,
+)
 
 
 def cell(table: DataTable, run_id: str, column: str) -> str:

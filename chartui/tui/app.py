@@ -74,9 +74,10 @@ class ChartuiApp(App):
     def _warm_up(self) -> None:
         """Import torch and the trainer in the background, so the first `t` starts at once,
         then keep the collector off the long-lived objects (see `chartui.trainer.Trainer.run`)."""
-        import chartui.checkpoint  # noqa: F401
-        import chartui.trainer  # noqa: F401
         import torch._dynamo  # noqa: F401 - the first optimizer imports it: 1.5 s here
+
+        import chartui.checkpoint
+        import chartui.trainer  # noqa: F401
         gc.freeze()
 
     def on_resize(self, event: events.Resize) -> None:

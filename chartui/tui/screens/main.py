@@ -29,9 +29,16 @@ from chartui.latest import Latest
 from chartui.progress import ACTIVE_STATES, RunControl, RunState
 from chartui.tui import widget_css
 from chartui.tui.checkpoints import Checkpoints
-from chartui.tui.messages import (CheckpointFailed, CheckpointOpened, CorpusFailed,
-                                  CorpusLoaded, CorpusPeeked, TrainerReady, TrainingFailed,
-                                  TrainingProgress)
+from chartui.tui.messages import (
+    CheckpointFailed,
+    CheckpointOpened,
+    CorpusFailed,
+    CorpusLoaded,
+    CorpusPeeked,
+    TrainerReady,
+    TrainingFailed,
+    TrainingProgress,
+)
 from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.help import HelpScreen
 from chartui.tui.screens.neurons import TEXT_CHARS, NeuronScreen

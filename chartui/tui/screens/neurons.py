@@ -8,7 +8,7 @@ jumps to the units that follow a nameable feature most closely; `chartui.neurons
 from __future__ import annotations
 
 import functools
-from itertools import groupby
+from itertools import groupby, pairwise
 
 from rich.text import Text
 from textual import work
@@ -20,8 +20,16 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from chartui.latest import Latest
-from chartui.neurons import (FEATURES, LEVEL_EDGES, UNREAD, Activations, UnitScore,
-                             activation_levels, activations, rank_units)
+from chartui.neurons import (
+    FEATURES,
+    LEVEL_EDGES,
+    UNREAD,
+    Activations,
+    UnitScore,
+    activation_levels,
+    activations,
+    rank_units,
+)
 from chartui.tui import widget_css
 from chartui.tui.messages import ActivationsFailed, ActivationsRead
 from chartui.tui.workers import failure_posted, while_running
@@ -50,7 +58,7 @@ def coloured_text(text: str, levels) -> Text:
 def legend(with_unread: bool) -> Text:
     """What the colours mean, from LEVEL_EDGES."""
     edges = [f"{edge:+.1f}" for edge in LEVEL_EDGES]
-    ranges = [f"<{edges[0]}", *(f"{a}…{b}" for a, b in zip(edges, edges[1:])), f">{edges[-1]}"]
+    ranges = [f"<{edges[0]}", *(f"{a}…{b}" for a, b in pairwise(edges)), f">{edges[-1]}"]
     text = Text("activation ", style="dim")
     for level, label in enumerate(ranges):
         text.append(f" {label} ", LEVEL_STYLES[level])

@@ -12,8 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
-from chartui.runs import (RUNS_FOLDER, RunRecord, list_runs, read_run,
-                          skipped_note)
+from chartui.runs import RUNS_FOLDER, RunRecord, list_runs, read_run, skipped_note
 from chartui.tui import widget_css
 from chartui.tui.widgets.loss_chart import mark_steps
 from chartui.units import format_count
@@ -191,7 +190,7 @@ class ValidationCurves(PlotextPlot):
         plt = self.plt
         plt.xlabel("step")
         steps = []
-        for run, (colour, _) in zip(self.runs, CURVE_COLOURS):
+        for run, (colour, _) in zip(self.runs, CURVE_COLOURS, strict=False):
             if not run.val_history:
                 continue
             xs = [s for s, _ in run.val_history]
@@ -225,7 +224,7 @@ class RunComparison(ModalScreen[None]):
 
     def legend(self) -> Text:
         legend = Text(no_wrap=True, overflow="ellipsis")
-        for i, (run, (_, style)) in enumerate(zip(self.runs, CURVE_COLOURS)):
+        for i, (run, (_, style)) in enumerate(zip(self.runs, CURVE_COLOURS, strict=False)):
             if run.val_history:
                 step, loss = min(run.val_history, key=lambda point: point[1])
                 best = f"best {loss:.3f} at step {step:,}"

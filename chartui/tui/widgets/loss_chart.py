@@ -80,11 +80,11 @@ class LossChart(PlotextPlot):
 
     @property
     def train_points(self) -> list[tuple[float, float]]:
-        return list(zip(self.train_steps, self.train_losses))
+        return list(zip(self.train_steps, self.train_losses, strict=True))
 
     @property
     def val_points(self) -> list[tuple[float, float]]:
-        return list(zip(self.val_steps, self.val_losses))
+        return list(zip(self.val_steps, self.val_losses, strict=True))
 
     def on_mount(self) -> None:
         super().on_mount()
