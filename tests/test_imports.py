@@ -59,3 +59,27 @@ def test_the_core_imports_no_ui(tmp_path):
     loaded = modules_loaded_by(f"import {', '.join(core)}", tmp_path)
     assert set(core) <= set(loaded)
     assert within(loaded, *UI) == []
+
+
+def import_contracts() -> list[dict]:
+    """pyproject.toml's import-linter contracts."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    with open(os.path.join(os.path.dirname(chartui.__path__[0]), "pyproject.toml"), "rb") as f:
+        return tomllib.load(f)["tool"]["importlinter"]["contracts"]
+
+
+def test_every_module_has_its_place_in_the_import_contracts():
+    """A module the layers do not name is not checked by `lint-imports`: each new module must
+    take its place (in ARCHITECTURE.md's picture too), and each core module is held to the
+    no-UI contract."""
+    contracts = import_contracts()
+    (layers,) = [c["layers"] for c in contracts if c["type"] == "layers"]
+    layered = {name.strip() for layer in layers for name in layer.replace(":", "|").split("|")}
+    top_level = {module.name for module in pkgutil.iter_modules(chartui.__path__)}
+    assert top_level - layered == set()
+    (no_ui,) = [c for c in contracts if c["type"] == "forbidden" and "textual" in
+                c["forbidden_modules"]]
+    assert set(no_ui["source_modules"]) == set(core_modules())
