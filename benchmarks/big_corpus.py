@@ -66,11 +66,11 @@ async def in_app(path: Path, folder: str) -> dict:
         result["ids_storage"] = type(app.main.corpus.data).__name__
         result["memory_after_read_mb"] = memory_mb()
         await app._press_keys(["t"])
-        while app.main.run_control is None or app.main.run_control.step < 3:
+        while app.main.status.info.step < 3:
             await asyncio.sleep(0.05)
-        first, start = app.main.run_control.step, time.perf_counter()
+        first, start = app.main.status.info.step, time.perf_counter()
         await asyncio.sleep(10)
-        result["training_steps_per_s"] = round((app.main.run_control.step - first)
+        result["training_steps_per_s"] = round((app.main.status.info.step - first)
                                                / (time.perf_counter() - start), 1)
         result["memory_while_training_mb"] = memory_mb()
         await app._press_keys(["x"])

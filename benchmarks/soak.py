@@ -41,7 +41,7 @@ async def soak(minutes: float, every: float, folder: str) -> dict:
     async with app.run_test(size=(120, 40)):
         await app.workers.wait_for_complete()
         await app._press_keys(["t"])
-        while app.main.run_control is None or app.main.run_control.step < 1:
+        while app.main.status.info.step < 1:
             await asyncio.sleep(0.1)
         began = time.perf_counter()
         knobs = app.query_one("#gen-knobs")
@@ -59,12 +59,12 @@ async def soak(minutes: float, every: float, folder: str) -> dict:
             redraw_began = time.perf_counter()
             app.main.chart.replot()  # the whole drawing, on this thread
             records.append({"minute": round((time.perf_counter() - began) / 60, 1),
-                            "step": app.main.run_control.step, "key_ms": round(key_ms, 1),
+                            "step": app.main.status.info.step, "key_ms": round(key_ms, 1),
                             "chart_redraw_ms": round((time.perf_counter() - redraw_began)
                                                      * 1000, 1),
                             "train_state": app.main.train_state, **memory_mb()})
             print(json.dumps(records[-1]), file=sys.stderr, flush=True)  # kept if a run dies
-            if not app.main.generation.streaming:  # the last one has finished
+            if not app.main.generation_session.streaming:  # the last one has finished
                 prime.value = "Th"
                 app.main.generate("Th")
                 generations += 1

@@ -99,13 +99,13 @@ async def in_app(corpus, config: TrainConfig, seconds: float, presses: int, fold
     async with app.run_test(size=(120, 40)):
         await app.workers.wait_for_complete()
         await app._press_keys(["t"])
-        while app.main.run_control is None or app.main.run_control.step < 5:
+        while app.main.status.info.step < 5:
             await asyncio.sleep(0.05)
         await asyncio.sleep(1)
 
-        first, began = app.main.run_control.step, time.perf_counter()
+        first, began = app.main.status.info.step, time.perf_counter()
         await asyncio.sleep(seconds)
-        app_rate = (app.main.run_control.step - first) / (time.perf_counter() - began)
+        app_rate = (app.main.status.info.step - first) / (time.perf_counter() - began)
 
         knobs = app.query_one("#gen-knobs")
         prime = app.query_one("#prime")

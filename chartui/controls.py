@@ -1,4 +1,5 @@
-"""What other threads may do to a run while it trains (`chartui.progress.RunControl`).
+"""What other threads may do to a run while it trains (handed to a UI as a
+`chartui.progress.RunControl`).
 
 A UI, a signal handler or a hang-up calls these from its own thread; the training thread acts
 on them between steps: it waits while paused, ends the run when asked to stop (saying why),
@@ -13,12 +14,12 @@ import threading
 import time
 
 from chartui.model import CharLSTM
-from chartui.progress import LossHistory, RunState
+from chartui.progress import LossHistory, RunControl, RunState
 
 PUBLISH_SECONDS = 0.25  # how stale a snapshot taken while a step runs may be
 
 
-class RunControls:
+class ControlledRun:
     """The controls of a run, for a trainer to build on: the state, the requests from other
     threads, and the lock the training thread holds while a step changes the weights."""
 
@@ -36,6 +37,12 @@ class RunControls:
         self._published: CharLSTM | None = None  # never changed once made; see snapshot_model
         self.publish_snapshots = False  # set by whoever will call snapshot_model while it runs
         self._published_at = 0.0  # when (a `time.perf_counter()` reading)
+
+    def control(self) -> RunControl:
+        """The calls a UI may make, without the run itself."""
+        return RunControl(pause=self.pause, resume=self.resume, stop=self.stop,
+                          request_save=self.request_save, snapshot_model=self.snapshot_model,
+                          loss_history=self.loss_history)
 
     def pause(self) -> None:
         self._running.clear()
@@ -55,7 +62,10 @@ class RunControls:
         (a signal such as SIGTERM). The first reason given stands.
         """
         if not self._stop.is_set():
-            self.stop_reason = RunState(reason)
+            try:
+                self.stop_reason = RunState(reason)
+            except ValueError:  # never let a wrong word keep a run from stopping
+                self.stop_reason = RunState.INTERRUPTED
         self._stop.set()
         self._running.set()
 

@@ -11,7 +11,6 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Protocol
 
 LN2 = math.log(2)
 
@@ -145,19 +144,15 @@ class RunSummary:
     history: LossHistory  # a copy, as it was when the run was set up (a resumed run's past)
 
 
-class RunControl(Protocol):
-    """What a UI may do to a run in progress (the trainer is one): it hands these calls to the
-    training thread, which acts on them between steps."""
+@dataclass(frozen=True)
+class RunControl:
+    """What a UI may do to a run in progress, and nothing more: the run's own calls, which hand
+    the request to the training thread (it acts on them between steps). The UI holds this,
+    never the trainer."""
 
-    def pause(self) -> None: ...
-
-    def resume(self) -> None: ...
-
-    def stop(self, reason: str = "stopped") -> None: ...
-
-    def request_save(self) -> None: ...
-
-    def snapshot_model(self):  # a chartui.model.CharLSTM copy, in eval mode
-        ...
-
-    def loss_history(self) -> LossHistory: ...  # a copy of every step's loss so far
+    pause: Callable[[], None]
+    resume: Callable[[], None]
+    stop: Callable[..., None]  # stop(reason="stopped"): finish the step, save, end the run
+    request_save: Callable[[], None]  # save a checkpoint after the current step
+    snapshot_model: Callable[[], object]  # a chartui.model.CharLSTM copy, in eval mode
+    loss_history: Callable[[], LossHistory]  # a copy of every step's loss so far

@@ -20,6 +20,21 @@ from chartui.progress import LossHistory
 if TYPE_CHECKING:
     from chartui.corpus import Corpus
 
+def corpus_of_checkpoint(payload: dict, loaded: Corpus | None,
+                         corpora_dirs: list[str] | None = None) -> Corpus:
+    """The corpus a checkpoint's run trained on: `loaded`, if it is that one (same text), else
+    the checkpoint's own, read again from its file (or by its name, among the corpora), with
+    the vocabulary its settings name."""
+    from chartui.corpus import load_corpus
+    saved = payload.get("corpus") or {}
+    if loaded is not None and loaded.fingerprint == saved.get("fingerprint"):
+        return loaded
+    source = saved.get("source", "")
+    vocabulary = resume_config(payload, {}).vocabulary
+    return load_corpus(source if Path(source).is_file() else saved.get("name", ""),
+                       vocabulary=vocabulary, extra_dirs=corpora_dirs)
+
+
 MODEL_FIELDS = ("embedding_dim", "hidden_size", "num_layers", "vocabulary")
 
 

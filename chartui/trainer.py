@@ -28,7 +28,7 @@ from chartui.batches import Batches, held_out_chars, held_out_loss
 from chartui.budget import RunTiming, TimeBudget
 from chartui.checkpoint import CheckpointFiles, CheckpointWriteError, load_checkpoint
 from chartui.config import TrainConfig, learning_rate
-from chartui.controls import RunControls
+from chartui.controls import ControlledRun
 from chartui.corpus import Corpus
 from chartui.judging import BestScore, diverged, model_problem, weights_finite
 from chartui.model import CharLSTM, ModelConfig, resolve_device
@@ -58,7 +58,7 @@ class _Loop:
     message: str | None = None  # the done event's words (diverged, a failed final save)
 
 
-class Trainer(RunControls):
+class Trainer(ControlledRun):
     """Trains a CharLSTM on a corpus; pausable and stoppable from another thread."""
 
     def __init__(self, corpus: Corpus, config: TrainConfig, device: str = "auto",

@@ -9,7 +9,7 @@ from chartui import files as files_module
 from chartui.checkpoint import load_checkpoint, load_model, save_checkpoint
 from chartui.corpus import corpus_from_text
 from chartui.errors import ChartuiError
-from chartui.resume import resume_config
+from chartui.resume import corpus_of_checkpoint, resume_config
 from chartui.trainer import Trainer
 
 from helpers import (
@@ -200,3 +200,13 @@ def test_a_checkpoint_from_the_slower_optimizer_path_resumes_on_the_fused_one(fa
     for index, state in resumed.optimizer.state_dict()["state"].items():
         assert torch.equal(state["exp_avg"], saved[index]["exp_avg"])
     assert resumed.run().step == TRAINED_STEPS + 2
+
+
+def test_a_run_resumes_on_the_corpus_its_checkpoint_was_trained_on(trained_run, faq):
+    """The corpus in hand when it is the same text; else the checkpoint's own, read again."""
+    payload = load_checkpoint(trained_run.path)
+    assert corpus_of_checkpoint(payload, faq) is faq
+    other = corpus_from_text("a different text " * 50, name="other")
+    again = corpus_of_checkpoint(payload, other)
+    assert again is not other and again.fingerprint == faq.fingerprint
+    assert corpus_of_checkpoint(payload, None).fingerprint == faq.fingerprint

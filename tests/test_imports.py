@@ -83,3 +83,14 @@ def test_every_module_has_its_place_in_the_import_contracts():
     (no_ui,) = [c for c in contracts if c["type"] == "forbidden" and "textual" in
                 c["forbidden_modules"]]
     assert set(no_ui["source_modules"]) == set(core_modules())
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    """No import cycles anywhere in chartui, the app included (imports inside functions and
+    for type checking count: a deferred cycle is still one for the reader)."""
+    import grimp
+    graph = grimp.build_graph("chartui")
+    cycles = sorted((module, imported) for module in graph.modules
+                    for imported in graph.find_modules_directly_imported_by(module)
+                    if graph.chain_exists(importer=imported, imported=module))
+    assert cycles == []

@@ -12,7 +12,7 @@ from chartui.batches import Batches, held_out_chars, held_out_loss
 from chartui.budget import RunTiming, TimeBudget
 from chartui.checkpoint import CheckpointFiles, CheckpointWriteError
 from chartui.config import preset
-from chartui.controls import RunControls
+from chartui.controls import ControlledRun
 from chartui.corpus import corpus_from_text
 from chartui.errors import ChartuiError
 from chartui.judging import BestScore, diverged, model_problem
@@ -149,7 +149,7 @@ def test_a_failed_save_is_told_once_until_one_succeeds(tmp_path):
 
 
 def test_the_first_stop_reason_stands_and_pausing_waits_for_training():
-    controls = RunControls()
+    controls = ControlledRun()
     controls.pause()
     assert controls.state is RunState.IDLE  # not training yet: nothing to pause
     controls.state = RunState.TRAINING

@@ -19,6 +19,8 @@ from tui_helpers import (
     app_for,
     press,
     record_notifications,
+    run_state,
+    run_step,
     settle,
     small_config,
     start_training,
@@ -56,22 +58,22 @@ async def test_pause_resume_stop_and_save(tmp_path):
         await start_training(pilot, app)
         await press(pilot, "t")
         assert main.train_state == "paused"
-        await wait_for(pilot, lambda: main.run_control.state == "paused", what="pause")
-        paused_at = main.run_control.step
+        await wait_for(pilot, lambda: run_state(main) == "paused", what="pause")
+        paused_at = run_step(main)
         await pilot.pause(0.5)
-        assert main.run_control.step == paused_at
+        assert run_step(main) == paused_at
         assert "PAUSED" in rendered(main.status)
 
         await press(pilot, "w")  # save works while paused
         await wait_for(pilot, lambda: list(tmp_path.glob("*.pt")), what="checkpoint file")
 
         await press(pilot, "t")
-        await wait_for(pilot, lambda: main.run_control.step > paused_at + 2, what="resume")
+        await wait_for(pilot, lambda: run_step(main) > paused_at + 2, what="resume")
         assert main.train_state == "training"
 
         await press(pilot, "x")
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
-        assert main.run_control.checkpoints.latest.exists()
+        assert Path(main.training.run.latest_checkpoint).exists()
         assert "STOPPED" in rendered(main.status)
 
 
@@ -109,16 +111,16 @@ async def test_temperature_keys_change_display_and_sampler(tmp_path):
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
         knobs = app.query_one("#gen-knobs", Static)
         await press(pilot, "right_square_bracket")
-        assert main.generation.settings.temperature == pytest.approx(0.9)
+        assert main.generation_session.settings.temperature == pytest.approx(0.9)
         assert "0.9" in rendered(knobs)
         for _ in range(12):
             await press(pilot, "left_square_bracket")
-        assert main.generation.settings.temperature == 0.0  # clamped at 0: greedy
+        assert main.generation_session.settings.temperature == 0.0  # clamped at 0: greedy
         assert "greedy" in rendered(knobs)
         await press(pilot, "right_curly_bracket")
-        assert main.generation.settings.top_k is None  # already "all"
+        assert main.generation_session.settings.top_k is None  # already "all"
         await press(pilot, "left_curly_bracket")
-        assert main.generation.settings.top_k == 40 and "40" in rendered(knobs)
+        assert main.generation_session.settings.top_k == 40 and "40" in rendered(knobs)
 
         # the sampler really uses T = 0: the text equals the greedy continuation
         app.query_one("#length", Input).value = "60"
@@ -126,7 +128,7 @@ async def test_temperature_keys_change_display_and_sampler(tmp_path):
         main.generate("The ")
         console = app.query_one(GenerationConsole)
         await wait_for(pilot, lambda: main.generation_panel.worker is None, what="generation")
-        expected = sample_text(main.run_control.snapshot_model(), main.run_control.corpus.vocab,
+        expected = sample_text(main.run_control.snapshot_model(), main.training.run.summary.vocab,
                                "The ", 60, temperature=0.0)
         assert console.output_text() == expected
 
@@ -141,7 +143,7 @@ async def test_quit_during_training_exits_promptly_and_saves(tmp_path):
         await wait_for(pilot, lambda: not app.is_running, timeout=20, what="exit")
         assert time.monotonic() - started < 10
     assert list(tmp_path.glob("*.pt"))
-    assert main.run_control.state == "stopped"
+    assert run_state(main) == "stopped"
 
 
 async def test_a_bad_corpus_path_shows_an_error_not_a_crash(tmp_path):
@@ -285,6 +287,8 @@ async def test_keys_can_be_remapped_by_binding_id(tmp_path):
 @pytest.mark.parametrize("text, problem, applied", [
     ('toggle_training = "y"\nno_such_binding = "z"\n', "no_such_binding", {"toggle_training"}),
     ('toggle_training = \n', "could not be read", set()),
+    # q would train and quit: neither key may be lost, so the clashing entry is ignored
+    ('quit = "t"\n', "quit and toggle_training would share the key t", set()),
 ])
 async def test_a_broken_keymap_file_is_named_once_and_the_app_keeps_going(
         tmp_path, monkeypatch, text, problem, applied):
@@ -323,22 +327,22 @@ async def test_step_mode_and_the_next_character_inspector(tmp_path, trained_chec
         app.query_one("#seed", Input).value = "7"
         await press(pilot, "n")
         await wait_for(pilot, lambda: main.generation_panel.worker is None
-                       and main.generation.current, what="a step")
+                       and main.generation_session.current, what="a step")
         for _ in range(4):
             await press(pilot, "n")
-        temperature = main.generation.settings.temperature
+        temperature = main.generation_session.settings.temperature
         expected = sample_text(model, vocab, "Th", 5, temperature=temperature, seed=7)
         assert main.generation_panel.output_text() == expected
         # The bars are the candidates for the character after those five.
         reference = Generation(model, vocab, expected, SamplingSettings(temperature))
         top_char, top_p, _ = reference.candidates(1)[0]
-        assert abs(main.generation.current.candidates(1)[0][1] - top_p) < 1e-4
+        assert abs(main.generation_session.current.candidates(1)[0][1] - top_p) < 1e-4
         shown = rendered(inspector)
         assert f"{visible_char(top_char):>2} " in shown and f"{100 * top_p:4.0f}%" in shown
         await press(pilot, "left_square_bracket", "left_square_bracket", "left_square_bracket")
         sharper = rendered(inspector)
         assert sharper != shown and inspector.border_subtitle == "T 0.5"
-        assert main.generation.current.candidates(1)[0][1] > top_p  # a lower T sharpens
+        assert main.generation_session.current.candidates(1)[0][1] > top_p  # a lower T sharpens
         await press(pilot, "i")
         assert not inspector.display
 
@@ -375,10 +379,11 @@ async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path, train
         await pilot.pause(0.2)
         main.generate("Ab")  # while the first stream is still running
         await pilot.pause(0.05)
-        assert main.generation.streaming
-        await wait_for(pilot, lambda: not main.generation.streaming, what="the second stream")
+        assert main.generation_session.streaming
+        await wait_for(pilot, lambda: not main.generation_session.streaming,
+                       what="the second stream")
         expected = sample_text(model, vocab, "Ab", 120,
-                               temperature=main.generation.settings.temperature, seed=5)
+                               temperature=main.generation_session.settings.temperature, seed=5)
         assert main.generation_panel.output_text() == expected  # nothing of the first stream
         app.query_one("#length", Input).value = "2000"
         main.generate("Th")
@@ -386,7 +391,7 @@ async def test_a_new_generation_replaces_the_running_one_cleanly(tmp_path, train
         main.generate("Ab")
         await pilot.pause(0.2)
         await press(pilot, "escape")
-        await wait_for(pilot, lambda: not main.generation.streaming,
+        await wait_for(pilot, lambda: not main.generation_session.streaming,
                        what="escape to stop the stream")
         stopped_at = len(main.generation_panel.output_text())
         await pilot.pause(0.3)
@@ -413,7 +418,7 @@ async def test_t_while_the_corpus_loads_starts_training_once_it_has_loaded(tmp_p
         assert main.train_state == "idle"
         release.set()
         await wait_for(pilot, lambda: main.train_state == "training"
-                       and main.run_control is not None and main.run_control.step > 0,
+                       and run_step(main) > 0,
                        what="training to start after loading")
         await press(pilot, "x")
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
@@ -498,19 +503,20 @@ async def test_the_first_character_is_on_screen_with_the_enter_that_asked_for_it
         await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="checkpoint opened")
         app.query_one("#seed", Input).value = "3"
         app.query_one("#length", Input).value = "60"
-        temperature = main.generation.settings.temperature
+        temperature = main.generation_session.settings.temperature
         main.generate("Th")
         # no await: no worker message can have arrived yet
         assert main.generation_panel.output_text() == sample_text(model, vocab, "Th", 1,
                                                              temperature=temperature, seed=3)
-        await wait_for(pilot, lambda: not main.generation.streaming, what="the stream")
+        await wait_for(pilot, lambda: not main.generation_session.streaming, what="the stream")
         assert main.generation_panel.output_text() == sample_text(model, vocab, "Th", 60,
                                                              temperature=temperature, seed=3)
         long_prime = "The model reads the prime one character at a time. " * 2
         assert len(long_prime) > QUICK_START_PRIME
         main.generate(long_prime)
         assert main.generation_panel.output_text() == long_prime  # the worker reads this one
-        await wait_for(pilot, lambda: not main.generation.streaming, what="the long-primed stream")
+        await wait_for(pilot, lambda: not main.generation_session.streaming,
+                       what="the long-primed stream")
         assert main.generation_panel.output_text() == sample_text(
             model, vocab, long_prime, 60, temperature=temperature, seed=3)
 
@@ -592,7 +598,7 @@ async def test_an_empty_prime_or_one_of_unseen_characters_still_generates(tmp_pa
         app.query_one("#length", Input).value = "30"
         for prime in ("", "\u20ac\u00e9"):
             main.generate(prime)
-            await wait_for(pilot, lambda: not main.generation.streaming, what="the stream")
+            await wait_for(pilot, lambda: not main.generation_session.streaming, what="the stream")
             assert len(main.generation_panel.output_text()) == len(prime) + 30
         warnings = [message for severity, message in seen if severity == "warning"]
         assert warnings == ["the model never saw '\u20ac' '\u00e9'; those characters of the "

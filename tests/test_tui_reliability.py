@@ -23,6 +23,8 @@ from tui_helpers import (
     app_for,
     press,
     record_notifications,
+    run_state,
+    run_step,
     settle,
     small_config,
     start_training,
@@ -59,9 +61,9 @@ async def test_quit_while_training_and_generating_saves_and_exits(tmp_path):
         await press(pilot, "q")
         await wait_for(pilot, lambda: not app.is_running, timeout=30, what="the app to exit")
     assert worker.is_cancelled
-    assert main.run_control.state == "stopped"
+    assert run_state(main) == "stopped"
     (saved,) = tmp_path.glob("*.pt")
-    assert load_checkpoint(saved)["step"] == main.run_control.step > 0
+    assert load_checkpoint(saved)["step"] == run_step(main) > 0
 
 
 async def test_quit_mid_generation_from_an_opened_checkpoint(tmp_path, trained_checkpoint):
@@ -97,15 +99,15 @@ async def test_resizing_again_and_again_while_training(tmp_path):
         await resize(pilot, 40, 12)
         message = str(app.query_one("#too-small").render())
         assert "at least 60×18" in message and "40×12" in message
-        step = main.run_control.step  # still training while the terminal is too small
-        await wait_for(pilot, lambda: main.run_control.step > step + 3, what="training to go on")
+        step = run_step(main)  # still training while the terminal is too small
+        await wait_for(pilot, lambda: run_step(main) > step + 3, what="training to go on")
         assert main.train_state == "training"
         await resize(pilot, 100, 32)
         assert not app.screen.has_class("too-small")
         await wait_for(pilot, lambda: main.status.info.step > step + 3, what="the status line")
         await press(pilot, "x")
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
-    assert load_checkpoint(main.run_control.checkpoints.latest)["step"] == main.run_control.step
+    assert load_checkpoint(main.training.run.latest_checkpoint)["step"] == run_step(main)
 
 
 async def test_bad_corpus_and_bad_checkpoints_opened_from_the_app_are_notifications(tmp_path):
@@ -162,7 +164,7 @@ async def test_an_unwritable_checkpoint_folder_is_one_notification_and_training_
     async with app.run_test(size=(100, 32)) as pilot:
         seen = record_notifications(app)
         await start_training(pilot, app)
-        await wait_for(pilot, lambda: main.run_control.step >= 15, what="several failed saves")
+        await wait_for(pilot, lambda: run_step(main) >= 15, what="several failed saves")
         assert main.train_state == "training"
         warnings = [m for s, m in seen if "could not save a checkpoint" in m]
         assert len(warnings) == 1 and "training goes on" in warnings[0]

@@ -17,6 +17,7 @@ from tui_helpers import (
     app_for,
     press,
     record_notifications,
+    run_step,
     settle,
     small_config,
     start_training,
@@ -102,7 +103,8 @@ async def test_the_run_in_progress_is_listed_and_keeps_up(tmp_path):
     main = app.main
     async with app.run_test(size=(80, 24)) as pilot:
         await start_training(pilot, app)
-        await wait_for(pilot, lambda: main.run_control.history.val, what="a first evaluation")
+        await wait_for(pilot, lambda: main.run_control.loss_history().val,
+                       what="a first evaluation")
         await press(pilot, "r")
         table = app.screen.query_one(DataTable)
         (run_id,) = [key.value for key in table.rows]
@@ -113,8 +115,8 @@ async def test_the_run_in_progress_is_listed_and_keeps_up(tmp_path):
         await press(pilot, "escape", "x")
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
         (run,), _ = list_runs(tmp_path)
-        assert run.state == "stopped" and run.step == main.run_control.step
-        assert run.latest_checkpoint == str(main.run_control.checkpoints.latest)
+        assert run.state == "stopped" and run.step == run_step(main)
+        assert run.latest_checkpoint == main.training.run.latest_checkpoint
 
 
 async def test_export_the_loss_history_as_csv_and_json(tmp_path, monkeypatch):
@@ -123,7 +125,8 @@ async def test_export_the_loss_history_as_csv_and_json(tmp_path, monkeypatch):
     main = app.main
     async with app.run_test(size=(80, 24)) as pilot:
         await start_training(pilot, app)
-        await wait_for(pilot, lambda: len(main.run_control.history.val) >= 2, what="evaluations")
+        await wait_for(pilot, lambda: len(main.run_control.loss_history().val) >= 2,
+                       what="evaluations")
         await press(pilot, "x")
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
         seen = record_notifications(app)
@@ -136,9 +139,9 @@ async def test_export_the_loss_history_as_csv_and_json(tmp_path, monkeypatch):
         assert seen == [("information", f"saved {saved}")]
         with open(saved, newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f))
-        history = main.run_control.history
+        history = main.run_control.loss_history()
         assert rows[0] == ["step", "train_loss", "val_loss"]
-        assert len(rows) == 1 + len(history.train) == 1 + main.run_control.step
+        assert len(rows) == 1 + len(history.train) == 1 + run_step(main)
         assert [float(r[1]) for r in rows[1:]] == history.train
         assert [(int(r[0]), float(r[2])) for r in rows[1:] if r[2]] == history.val
 
@@ -153,7 +156,7 @@ async def test_export_the_loss_history_as_csv_and_json(tmp_path, monkeypatch):
         await press(pilot, "enter")
         data = json.loads((tmp_path / "chartui-chartui-faq-loss.json").read_text())
         assert [tuple(p) for p in data["val_loss"]] == history.val
-        assert len(data["train_loss"]) == main.run_control.step
+        assert len(data["train_loss"]) == run_step(main)
 
 
 async def test_export_the_generated_text_to_a_typed_path(tmp_path, monkeypatch):

@@ -67,3 +67,15 @@ def record_notifications(app) -> list[tuple[str, str]]:
 
     app.notify = recording
     return seen
+
+
+def run_step(main) -> int:
+    """The step of the main screen's run, as its latest event says (0 before any)."""
+    progress = main.training.run.progress if main.training.run else None
+    return progress.step if progress is not None else 0
+
+
+def run_state(main) -> str | None:
+    """The trainer's state, as the run's latest event says (None before any)."""
+    progress = main.training.run.progress if main.training.run else None
+    return progress.state if progress is not None else None

@@ -70,10 +70,11 @@ class ChartuiApp(App):
         self.set_timer(0.5, self._warm_up)  # after the first screen is up
         self._handle_signals()
 
-    @work(thread=True, group="warm-up")
+    @work(thread=True, exit_on_error=False, group="warm-up")
     def _warm_up(self) -> None:
         """Import torch and the trainer in the background, so the first `t` starts at once,
-        then keep the collector off the long-lived objects (see `chartui.trainer.Trainer.run`)."""
+        then keep the collector off the long-lived objects (see `chartui.trainer.Trainer.run`).
+        A failure here is left for the training worker to report when a run starts."""
         import torch._dynamo  # noqa: F401 - the first optimizer imports it: 1.5 s here
 
         import chartui.checkpoint
@@ -191,6 +192,8 @@ def make_app(config: TrainConfig | None = None, load_user_keymap: bool = True,
     over it. A problem with the keymap file is shown once the app is up."""
     problem = None
     if load_user_keymap:
-        user_keymap, problem = load_keymap(known_ids=binding_ids())
+        main_keys = {binding.id: binding.key for binding in [*ChartuiApp.BINDINGS,
+                                                             *MainScreen.BINDINGS]}
+        user_keymap, problem = load_keymap(known_ids=binding_ids(), keys=main_keys)
         keymap = {**user_keymap, **(keymap or {})}
     return ChartuiApp(Startup(config=config or preset("default"), **options), keymap, problem)

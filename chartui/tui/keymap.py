@@ -22,10 +22,14 @@ def keymap_path() -> Path:
     return config_home / "chartui" / "keymap.toml"
 
 
-def load_keymap(path: Path | None = None, known_ids: set[str] | None = None
-                ) -> tuple[dict[str, str], str | None]:
+def load_keymap(path: Path | None = None, known_ids: set[str] | None = None,
+                keys: dict[str, str] | None = None) -> tuple[dict[str, str], str | None]:
     """The user's keymap and, if the file is unusable or has entries that are not, one sentence
-    naming the file and saying why (the usable entries still apply)."""
+    naming the file and saying why (the usable entries still apply).
+
+    `keys` maps the ids of the bindings that act together (the main screen's and the app's) to
+    their own keys: an entry that would give one key to two of them is ignored too, so no key
+    is lost (the main screen's binding would hide the app's)."""
     try:
         path = path or keymap_path()
     except ChartuiError as exc:
@@ -45,4 +49,24 @@ def load_keymap(path: Path | None = None, known_ids: set[str] | None = None
             del keymap[binding_id]
         return keymap, (f"{path}: no key has the id {', '.join(unknown)} (the help screen, ?, "
                         "lists them); those entries were ignored")
+    shared = shared_keys(keymap, keys or {})
+    if shared:
+        key, ids = shared
+        for binding_id in ids:
+            keymap.pop(binding_id, None)
+        return keymap, (f"{path}: {' and '.join(ids)} would share the key {key}; those entries "
+                        "were ignored")
     return keymap, None
+
+
+def shared_keys(keymap: dict[str, str], keys: dict[str, str]) -> tuple[str, list[str]] | None:
+    """The first key that `keymap` would give to two of the bindings in `keys` (id: own key),
+    with their ids; None when every key stays with one binding."""
+    holders: dict[str, list[str]] = {}
+    for binding_id, own in keys.items():
+        for key in keymap.get(binding_id, own).split(","):
+            holders.setdefault(key.strip(), []).append(binding_id)
+    for key, ids in holders.items():
+        if len(ids) > 1:
+            return key, ids
+    return None

@@ -39,14 +39,15 @@ TRAINING_NICENESS = 10  # how far the training thread steps back for the UI (0 =
 
 @dataclass
 class RunHandle:
-    """One training run: the ticket its worker's messages carry; what it is and its controls
-    once set up; its latest checkpoint; and, for the way out after a signal (on another
-    thread), an event its worker sets as it returns, with the error of a final checkpoint that
-    could not be written."""
+    """One training run as the UI knows it: the ticket its worker's messages carry; what it is
+    and its controls once set up; its latest event and checkpoint; and, for the way out after
+    a signal (on another thread), an event its worker sets as it returns, with the error of a
+    final checkpoint that could not be written."""
 
     ticket: int
     summary: RunSummary | None = None
     control: RunControl | None = None
+    progress: Progress | None = None  # the latest event: step, state, losses
     latest_checkpoint: str | None = None  # the last one its events said was written
     ended: threading.Event = field(default_factory=threading.Event)
     final_save_error: str | None = None
@@ -154,6 +155,7 @@ class Training:
         if not self.runs.is_current(message.ticket):
             return
         screen, p = self.screen, message.progress
+        self.run.progress = p
         if p.event == "step":
             screen.chart.add_point(p.step, p.train_loss, p.val_loss)
         if p.sample:
@@ -243,36 +245,24 @@ def train(receiver: MessagePump, run: RunHandle, corpus: Corpus | None, config: 
     try:
         with failure_posted(receiver, functools.partial(TrainingFailed, ticket=run.ticket)):
             from chartui.checkpoint import load_checkpoint
-            from chartui.resume import resume_config
+            from chartui.resume import corpus_of_checkpoint, resume_config
             from chartui.trainer import Trainer
             payload = None
             if resume:
                 payload = load_checkpoint(resume)
                 config = resume_config(payload, {})
-                corpus = _corpus_to_resume_on(payload, corpus, config, corpora_dirs, receiver)
+                run_corpus = corpus_of_checkpoint(payload, corpus, corpora_dirs)
+                if run_corpus is not corpus:  # the checkpoint's own, read again: show it
+                    receiver.post_message(CorpusLoaded(run_corpus))
+                corpus = run_corpus
             trainer = Trainer(corpus, config, device=device, checkpoint_dir=checkpoint_dir,
                               resume=resume, resume_payload=payload)
             trainer.publish_snapshots = True  # generation may start while a step runs
             if cancelled():  # the app closed while the trainer was set up: no run
                 return
-            receiver.post_message(TrainerReady(trainer.summary(), trainer, run.ticket))
+            receiver.post_message(TrainerReady(trainer.summary(), trainer.control(), run.ticket))
             trainer.run(lambda p: receiver.post_message(TrainingProgress(p, run.ticket)),
                         should_stop=cancelled)
             run.final_save_error = trainer.final_save_error
     finally:
         run.ended.set()
-
-
-def _corpus_to_resume_on(payload: dict, corpus: Corpus | None, config: TrainConfig,
-                         corpora_dirs: list[str] | None, receiver: MessagePump) -> Corpus:
-    """The corpus a checkpoint was trained on: the one loaded, if it is that one, else the
-    checkpoint's own, loaded again (and shown: `CorpusLoaded`)."""
-    from chartui.corpus import load_corpus
-    saved = payload.get("corpus") or {}
-    if corpus is not None and corpus.fingerprint == saved.get("fingerprint"):
-        return corpus
-    source = saved.get("source", "")
-    corpus = load_corpus(source if Path(source).is_file() else saved.get("name", ""),
-                         vocabulary=config.vocabulary, extra_dirs=corpora_dirs)
-    receiver.post_message(CorpusLoaded(corpus))
-    return corpus

@@ -1,8 +1,12 @@
 """The one way chartui's thread workers end badly, and the guard for their late messages.
 
-Every worker's body runs inside `failure_posted`: whatever it raises becomes its kind's
-`...Failed` message, worded by `chartui.errors.describe_failure`, so the app keeps running and
-says what went wrong in one sentence. Its handlers are wrapped in `while_running`.
+Every worker that does what the user asked for (a corpus load, a checkpoint read, a training
+run, a generation, the neuron view's reading) runs its body inside `failure_posted`: whatever
+it raises becomes its kind's `...Failed` message, worded by `chartui.errors.describe_failure`,
+so the app keeps running and says what went wrong in one sentence. Their handlers are wrapped
+in `while_running`. Two background helpers the user did not ask for end quietly instead
+(`exit_on_error=False`): the warm-up import of torch (a broken torch is reported by the
+training worker when a run starts) and the chart's drawing (the next points draw it again).
 """
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ MIN_WIDTH, MIN_HEIGHT = 60, 18
 
 
 class MainScreen(Screen):
-    """Train a character-level LSTM, watch it learn, play with its text."""
+    """The screen the app lives on: its layout, its keys, the corpus on show, and where the
+    run is (`train_state`); training, checkpoints and generation are handed to their parts."""
 
     DEFAULT_CSS = widget_css(__file__)
     TEMPERATURE_KEYS = Binding.Group("Temp", compact=True)
@@ -122,7 +123,8 @@ class MainScreen(Screen):
         self.corpus_loads = Latest()
         self.training = Training(self, resume=startup.resume)
         self.checkpoints = Checkpoints(self)
-        self.generation = GenerationSession(startup.generation_pace)  # the panel shows it
+        self.generation_session = GenerationSession(startup.generation_pace)
+        self.generation_panel = GenerationPanel(self.generation_session, id="gen-row")
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -133,7 +135,7 @@ class MainScreen(Screen):
             with Vertical(id="right"):
                 yield LossChart(id="chart")
                 yield SampleView(id="sample")
-                yield GenerationPanel(self.generation, id="gen-row")
+                yield self.generation_panel
         yield Static("", id="too-small")
         yield KeyBar(id="key-bar")
 
@@ -156,10 +158,6 @@ class MainScreen(Screen):
     @property
     def chart(self) -> LossChart:
         return self.query_one(LossChart)
-
-    @property
-    def generation_panel(self) -> GenerationPanel:
-        return self.query_one(GenerationPanel)
 
     def check_size(self, size) -> None:
         """Say what size the screen needs when the terminal is smaller (the app calls this on
