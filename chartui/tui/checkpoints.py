@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from textual.screen import Screen
 
 from chartui.latest import Latest
-from chartui.progress import RunState
 from chartui.tui.messages import CheckpointFailed, CheckpointOpened
 from chartui.tui.screens.pickers import CheckpointPicker
 from chartui.tui.workers import failure_posted
@@ -83,15 +82,15 @@ class Checkpoints:
         if self.opens.is_current(message.ticket):
             self.screen.notify(message.error, title="Checkpoint", severity="error", timeout=12)
 
-    def show(self, message: CheckpointOpened) -> None:
-        """The checkpoint is read: its model is the one on show from now on (or, to resume
-        it, a run starts from it)."""
+    def show(self, message: CheckpointOpened) -> bool:
+        """The checkpoint is read: its model is the one on show from now on (the screen then
+        forgets the last run, or resumes this checkpoint); False when it is not shown."""
         screen = self.screen
         if not self.opens.is_current(message.ticket):
-            return  # another checkpoint was asked for since
+            return False  # another checkpoint was asked for since
         if screen.training_active():
             screen.notify("stop training (x) before opening a checkpoint", severity="warning")
-            return
+            return False
         summary = message.summary
         screen.chart.set_history(summary.history.train_points(), summary.history.val)
         self.opened = OpenedModel(message.model, message.vocab, summary.path,
@@ -101,10 +100,7 @@ class Checkpoints:
                            total_steps=summary.total_steps, best_val_loss=summary.best_val_loss,
                            chars_per_s=None, elapsed_s=summary.elapsed_s, eta_s=None,
                            precision="", model_source=f"from {name}")
-        screen.training.forget()
-        screen.train_state = RunState.IDLE
-        if message.resume:
-            screen.training.start(resume=summary.path)
-        else:
+        if not message.resume:
             screen.notify(f"opened {name}: type a prime and press enter to generate",
                           title="Checkpoint")
+        return True

@@ -91,8 +91,9 @@ class Training:
         self.run = None
         self.runs.expire()
 
-    def toggle(self) -> None:
-        """t: pause or resume the run, or start one (once the corpus has loaded)."""
+    def toggle(self, replacing: bool = False) -> None:
+        """t: pause or resume the run, or start one; `replacing`: a model is on show (an opened
+        checkpoint's) that a new run replaces."""
         screen, control = self.screen, self.control
         state = screen.train_state
         if state is RunState.TRAINING and control is not None:
@@ -101,16 +102,12 @@ class Training:
         elif state is RunState.PAUSED and control is not None:
             control.resume()
             screen.train_state = RunState.TRAINING
-        elif screen.corpus_loading and state not in (RunState.STARTING, RunState.STOPPING):
-            screen.start_when_loaded = not screen.start_when_loaded  # a second t takes it back
-            screen.notify("training starts as soon as the corpus has loaded" if
-                          screen.start_when_loaded else "training will not start after loading")
         elif state in (RunState.STARTING, RunState.STOPPING):
             screen.notify(f"a moment: training is {state.label}")
         elif screen.corpus is None and self.resume_path is None:
             screen.notify("no corpus is loaded yet: choose one with c", severity="warning")
         else:
-            if self.resume_path is None and (control is not None or screen.checkpoints.opened):
+            if self.resume_path is None and (control is not None or replacing):
                 screen.notify("starting a new run with the current settings (to continue an "
                               "earlier one, open its checkpoint with o and choose Resume)",
                               title="Training")
@@ -135,14 +132,14 @@ class Training:
         train(self.screen, run, corpus, config, resume, startup.device, startup.checkpoint_dir,
               startup.corpora_dirs, cancelled=lambda: worker.is_cancelled)
 
-    def ready(self, message: TrainerReady) -> None:
+    def ready(self, message: TrainerReady) -> bool:
+        """The run is set up: show what it is; False (and the run stopped) when it is stale."""
         screen = self.screen
         if not self.runs.is_current(message.ticket) or not screen.app.is_running:
             message.run_control.stop()
-            return
+            return False
         summary = message.summary
         self.run.summary, self.run.control = summary, message.run_control
-        screen.checkpoints.opened = None
         screen.chart.set_history(summary.history.train_points(), summary.history.val)
         screen.status.show(parameters=summary.parameters, device=summary.device,
                            precision=summary.precision, step=summary.step,
@@ -150,6 +147,7 @@ class Training:
                            best_val_loss=summary.best_val_loss, model_source="")
         if screen.train_state is RunState.STARTING:
             screen.train_state = RunState.TRAINING
+        return True
 
     def progress(self, message: TrainingProgress) -> None:
         if not self.runs.is_current(message.ticket):

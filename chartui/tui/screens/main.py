@@ -264,7 +264,12 @@ class MainScreen(Screen):
         return self.train_state in ACTIVE_STATES
 
     def action_toggle_training(self) -> None:
-        self.training.toggle()
+        if self.corpus_loading and not self.train_state.active:
+            self.start_when_loaded = not self.start_when_loaded  # a second t takes it back
+            self.notify("training starts as soon as the corpus has loaded" if
+                        self.start_when_loaded else "training will not start after loading")
+            return
+        self.training.toggle(replacing=self.checkpoints.opened is not None)
 
     def action_stop_training(self) -> None:
         self.training.stop_key()
@@ -273,7 +278,8 @@ class MainScreen(Screen):
         self.training.save()
 
     def on_trainer_ready(self, message: TrainerReady) -> None:
-        self.training.ready(message)
+        if self.training.ready(message):
+            self.checkpoints.opened = None  # the run's model is the one on show now
 
     @while_running
     def on_training_progress(self, message: TrainingProgress) -> None:
@@ -294,7 +300,11 @@ class MainScreen(Screen):
 
     @while_running
     def on_checkpoint_opened(self, message: CheckpointOpened) -> None:
-        self.checkpoints.show(message)
+        if self.checkpoints.show(message):  # its model is the one on show, not the last run's
+            self.training.forget()
+            self.train_state = RunState.IDLE
+            if message.resume:
+                self.training.start(resume=message.summary.path)
 
     # --- generation -------------------------------------------------------------------------
 
