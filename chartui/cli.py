@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shlex
 import signal
 import socket
@@ -19,7 +20,7 @@ from pathlib import Path
 STARTED_AT = time.perf_counter()  # --max-time counts from here: start-up is part of the budget
 
 from chartui import __version__
-from chartui.config import TrainConfig, preset
+from chartui.config import MAX_SEED, TrainConfig, preset
 from chartui.corpus import DEFAULT_CORPUS
 from chartui.errors import ChartuiError, is_out_of_memory
 from chartui.files import not_a_folder, user_path
@@ -58,6 +59,19 @@ def _number(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+
+
+def _whole_number(text: str) -> int:
+    """A whole number of either sign: the command says in one sentence what range it takes."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+
+
+def _numbers(text: str) -> list[float]:
+    """One number, or several separated by commas."""
+    return [_number(part.strip()) for part in text.split(",")]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,13 +126,27 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
 
     sample = _Parser(prog="chartui sample", description=(
         "Stream text from a trained model to stdout. Temperature: low is conservative, high is "
-        "adventurous, 0 always takes the most likely character."))
+        "adventurous, 0 always takes the most likely character. Several samples (--num-samples, "
+        "or a list of temperatures) are printed one after another, each under a label."))
     sample.add_argument("checkpoint", help="checkpoint file (or a folder: its newest *.pt)")
     sample.add_argument("--prime", default=None, help="text to start from (default: the "
                                                       "training run's sample prime)")
+    sample.add_argument("--prime-file", metavar="PATH",
+                        help="start from the text of this UTF-8 file (instead of --prime)")
     sample.add_argument("--length", type=_positive_int, default=500)
-    sample.add_argument("--temperature", type=_number, default=None)
-    sample.add_argument("--top-k", type=_positive_int, default=None)
+    sample.add_argument("--temperature", type=_numbers, default=None, metavar="T[,T...]",
+                        help="one temperature, or several separated by commas: one sample "
+                             "each, all with the same seed (a temperature sweep)")
+    sample.add_argument("--top-k", type=_positive_int, default=None,
+                        help="draw from the K likeliest characters only")
+    sample.add_argument("--top-p", type=_number, default=None, metavar="P",
+                        help="nucleus sampling: draw from the fewest likeliest characters whose "
+                             "probabilities add up to P (0 < P <= 1)")
+    sample.add_argument("--num-samples", type=_whole_number, default=None, metavar="N",
+                        help="N samples (per temperature), the seeds counting up from --seed")
+    sample.add_argument("--beam", type=_whole_number, default=None, metavar="N",
+                        help="no sampling: beam search keeps the N likeliest continuations "
+                             "and prints the best (deterministic; it tends to repeat itself)")
     sample.add_argument("--seed", type=_positive_int, default=None)
     sample.add_argument("--skip-unknown", action="store_true",
                         help="leave out characters of the prime that the model never saw "
@@ -282,12 +310,85 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sample(args: argparse.Namespace) -> int:
-    from chartui.config import check_length, check_temperature
+MAX_SAMPLES = 1000  # --num-samples
 
-    if args.temperature is not None:  # checked before torch loads, so mistakes show at once
-        check_temperature(args.temperature)
+
+def read_prime_file(text: str) -> str:
+    """The text of a --prime-file: UTF-8 (a byte-order mark is dropped), neither empty nor
+    binary; anything else is refused with one sentence."""
+    path = user_path(text)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ChartuiError(f"the prime file '{path}' does not exist") from None
+    except IsADirectoryError:
+        raise ChartuiError(f"the prime file '{path}' is a folder; give a text file") from None
+    except OSError as exc:
+        raise ChartuiError(f"cannot read the prime file '{path}' "
+                           f"({exc.strerror or exc})") from None
+    if b"\x00" in raw:
+        raise ChartuiError(f"the prime file '{path}' contains NUL bytes, so it looks like a "
+                           "binary file; give a text file")
+    try:
+        prime = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ChartuiError(f"the prime file '{path}' is not UTF-8 text (byte {exc.start} cannot "
+                           "be read); save it as UTF-8") from None
+    if not prime:
+        raise ChartuiError(f"the prime file '{path}' is empty; give some text to start from, "
+                           "or leave out --prime-file")
+    return prime
+
+
+def _refuse_with_beam(args: argparse.Namespace) -> None:
+    """Beam search draws nothing at random and works at temperature 1: the options that shape
+    or seed random draws would be silently ignored, so they are refused."""
+    ignored = [flag for flag, value in (("--temperature", args.temperature),
+                                        ("--top-k", args.top_k), ("--top-p", args.top_p),
+                                        ("--num-samples", args.num_samples),
+                                        ("--seed", args.seed)) if value is not None]
+    if ignored:
+        raise ChartuiError(f"--beam finds the likeliest text at temperature 1 without drawing at "
+                         f"random, so {' and '.join(ignored)} would change nothing; leave "
+                         f"{'it' if len(ignored) == 1 else 'them'} out")
+
+
+def _sample_plan(args: argparse.Namespace, temperatures: list[float]
+                 ) -> list[tuple[str | None, float, int | None]]:
+    """(label, temperature, seed) of each sample to print. One sample has no label and the
+    seed as given; several count their seeds up from --seed (or from one drawn at random), the
+    same for every temperature, so the only difference in a sweep is the temperature."""
+    count = args.num_samples or 1
+    if count == 1 and len(temperatures) == 1:
+        return [(None, temperatures[0], args.seed)]
+    base = args.seed if args.seed is not None else secrets.randbelow(MAX_SEED + 1)
+    plan = []
+    for temperature in temperatures:
+        for number in range(1, count + 1):
+            seed = (base + number - 1) % (MAX_SEED + 1)
+            parts = [f"temperature {temperature:g}"] if len(temperatures) > 1 else []
+            parts += [f"sample {number}"] if count > 1 else []
+            plan.append((f"--- {', '.join(parts)} (seed {seed}) ---", temperature, seed))
+    return plan
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from chartui.config import check_beam_width, check_length, check_temperature, check_top_p
+
+    # everything is checked before torch loads, so mistakes show at once
+    if args.prime is not None and args.prime_file is not None:
+        raise ChartuiError("give --prime or --prime-file, not both")
+    if args.beam is not None:
+        check_beam_width(args.beam)
+        _refuse_with_beam(args)
+    for temperature in args.temperature or []:
+        check_temperature(temperature)
+    check_top_p(args.top_p)
+    if args.num_samples is not None and not 1 <= args.num_samples <= MAX_SAMPLES:
+        raise ChartuiError(f"--num-samples {args.num_samples} is out of range; ask for 1 to "
+                           f"{MAX_SAMPLES:,} samples")
     check_length(args.length)
+    given_prime = read_prime_file(args.prime_file) if args.prime_file else args.prime
     from chartui.checkpoint import load_model
     from chartui.model import resolve_device
     from chartui.sampling import SamplingSettings, sample_stream
@@ -295,13 +396,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     model, vocab, payload = load_model(args.checkpoint, device)
     saved = payload.get("train_config") or {}
-    prime = args.prime if args.prime is not None else saved.get("sample_prime", "Th")
-    temperature = args.temperature if args.temperature is not None else \
-        saved.get("sample_temperature", 0.8)
-    settings = SamplingSettings(temperature, args.top_k)
-    settings.validate(len(vocab))
+    prime = given_prime if given_prime is not None else saved.get("sample_prime", "Th")
+    temperatures = args.temperature or [saved.get("sample_temperature", 0.8)]
+    for temperature in temperatures:
+        SamplingSettings(temperature, args.top_k, args.top_p).validate(len(vocab))
     unknown = vocab.unknown_chars(prime)
-    if unknown and args.prime is None:  # the run's own prime (e.g. "Th" on a Chinese corpus)
+    if unknown and given_prime is None:  # the run's own prime (e.g. "Th" on a Chinese corpus)
         prime = "".join(c for c in prime if c in vocab)
     elif unknown:
         shown = ", ".join(repr(c) for c in unknown[:8]) + (", …" if len(unknown) > 8 else "")
@@ -310,16 +410,24 @@ def cmd_sample(args: argparse.Namespace) -> int:
                              "them or pass --skip-unknown to leave them out")
         print(f"chartui: note: the model never saw {shown}; those characters of the prime are "
               "skipped", file=sys.stderr)
-    stream = sample_stream(model, vocab, prime, args.length, settings, args.seed)
     out = sys.stdout
+    if args.beam is not None:
+        from chartui.beam import beam_search
+        out.write(prime + beam_search(model, vocab, prime, args.length, args.beam).text + "\n")
+        out.flush()
+        return 0
     live = out.isatty()
-    out.write(prime)
-    for char in stream:
-        out.write(char)
-        if live:
-            out.flush()
-    out.write("\n")
-    out.flush()
+    for label, temperature, seed in _sample_plan(args, temperatures):
+        if label:
+            out.write(label + "\n")
+        out.write(prime)
+        settings = SamplingSettings(temperature, args.top_k, args.top_p)
+        for char in sample_stream(model, vocab, prime, args.length, settings, seed):
+            out.write(char)
+            if live:
+                out.flush()
+        out.write("\n")
+        out.flush()
     return 0
 
 

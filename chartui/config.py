@@ -22,6 +22,7 @@ MAX_TEMPERATURE = 10.0  # the highest a sample may ask for
 # the app's [ ] keys move in these steps up to this (beyond it text is mostly noise)
 TEMPERATURE_KEY_STEP, TEMPERATURE_KEY_MAX = 0.1, 2.0
 MAX_LENGTH = 1_000_000
+MAX_BEAM_WIDTH = 64  # beam search steps the cells this many times per character
 MAX_SEED = 2**63 - 1  # seeds are whole numbers that fit a signed 64-bit integer
 
 
@@ -272,10 +273,12 @@ class SamplingSettings:
 
     temperature: float = 0.8
     top_k: int | None = None  # None: every character may be drawn
+    top_p: float | None = None  # None: no nucleus; else the likeliest characters making up p
 
     def validate(self, vocab_size: int) -> None:
         check_temperature(self.temperature)
         check_top_k(self.top_k, vocab_size)
+        check_top_p(self.top_p)
 
 
 def check_temperature(value: float) -> None:
@@ -289,6 +292,18 @@ def check_top_k(value: int | None, vocab_size: int) -> None:
     if value is not None and not (1 <= value <= vocab_size):
         raise ChartuiError(f"top-k {value} is out of range; use 1 to {vocab_size} (the vocabulary "
                            "size), or leave it out to allow every character")
+
+
+def check_top_p(value: float | None) -> None:
+    if value is not None and not (isinstance(value, (int, float)) and 0 < value <= 1):
+        raise ChartuiError(f"top-p {value} is out of range; use a probability above 0 and up to "
+                           "1 (0.9 is usual; 1 allows every character), or leave it out")
+
+
+def check_beam_width(value: int) -> None:
+    if not 1 <= value <= MAX_BEAM_WIDTH:
+        raise ChartuiError(f"beam width {value} is out of range; keep 1 to {MAX_BEAM_WIDTH} "
+                           "continuations (1 is greedy; 3 to 10 is usual)")
 
 
 def check_length(value: int) -> None:

@@ -2,7 +2,9 @@
 
 Temperature divides the logits before a max-subtracted softmax: below 1 the model plays safe,
 above 1 it takes risks, and 0 means always take the most likely character (greedy argmax).
-Top-k keeps only the k most likely characters before sampling.
+Top-k keeps only the k most likely characters before sampling; top-p (nucleus sampling) keeps
+the smallest set of likeliest characters whose probabilities add up to p, so the number kept
+follows the model's confidence: one or two where it is sure, many where it is not.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from chartui.vocab import Vocabulary
 FUSED_PRIME_LENGTH = 256  # longer primes run through torch.lstm rather than step by step
 
 
-def next_char_distribution(logits: np.ndarray, temperature: float, top_k: int | None = None
-                           ) -> np.ndarray:
+def next_char_distribution(logits: np.ndarray, temperature: float, top_k: int | None = None,
+                           top_p: float | None = None) -> np.ndarray:
     """Probabilities of the next character from a vector of logits.
 
     T = 0 puts all the mass on the argmax. Softmax subtracts the maximum first, so a tiny T
-    never overflows. With top-k, only the k highest logits keep any mass.
+    never overflows. With top-k, only the k highest logits keep any mass; then, with top-p,
+    only the nucleus (`nucleus`). What is kept is renormalised.
     """
     logits = np.asarray(logits, dtype=np.float64)
     if temperature <= 0:
@@ -36,7 +39,23 @@ def next_char_distribution(logits: np.ndarray, temperature: float, top_k: int | 
     probs = np.exp((logits - logits.max()) / temperature)
     if top_k is not None and top_k < probs.shape[-1]:
         probs[np.argpartition(probs, -top_k)[:-top_k]] = 0.0
-    return probs / probs.sum()
+    probs /= probs.sum()
+    if top_p is not None and top_p < 1:
+        outside = np.ones(probs.shape, dtype=bool)
+        outside[nucleus(probs, top_p)] = False
+        probs[outside] = 0.0
+        probs /= probs.sum()
+    return probs
+
+
+def nucleus(probs: np.ndarray, top_p: float) -> np.ndarray:
+    """Indices of the smallest set of likeliest characters whose probabilities reach `top_p`,
+    likeliest first (ties in index order). A rounding error's worth short of p counts as
+    reaching it, so p = 0.5 over four characters of 0.25 keeps two, not three."""
+    order = np.argsort(-probs, kind="stable")
+    cumulative = np.cumsum(probs[order])
+    size = int(np.searchsorted(cumulative, top_p - 1e-12)) + 1
+    return order[:min(size, len(order))]
 
 
 def prime_ids(vocab: Vocabulary, prime: str) -> list[int]:
@@ -52,6 +71,15 @@ def prime_ids(vocab: Vocabulary, prime: str) -> list[int]:
         if start in vocab:
             return [vocab.index[start]]
     return [0]
+
+
+def finite_logits(logits: np.ndarray) -> np.ndarray:
+    """`logits`, once they are known to be finite: a model whose training diverged gives NaN
+    or infinity, which no sampling or search can make text of."""
+    if not np.isfinite(logits).all():
+        raise ChartuiError("the model's weights are not finite numbers (did training "
+                           "diverge?); sample from an earlier checkpoint")
+    return logits
 
 
 def make_generator(seed: int | None) -> np.random.Generator:
@@ -92,16 +120,12 @@ class Generation:
         self.logits = self._step(ids[-1])  # for the next character
 
     def _step(self, index: int) -> np.ndarray:
-        logits = self.stepper.step(index)
-        if not np.isfinite(logits).all():
-            raise ChartuiError("the model's weights are not finite numbers (did training "
-                               "diverge?); sample from an earlier checkpoint")
-        return logits
+        return finite_logits(self.stepper.step(index))
 
     def distribution(self, temperature: float | None = None) -> np.ndarray:
         """Probabilities of the next character under the current settings (or another T)."""
         t = self.settings.temperature if temperature is None else temperature
-        return next_char_distribution(self.logits, t, self.settings.top_k)
+        return next_char_distribution(self.logits, t, self.settings.top_k, self.settings.top_p)
 
     def candidates(self, count: int = 8) -> list[tuple[str, float, float]]:
         """The `count` likeliest next characters: (character, probability now, at T = 1)."""
@@ -125,7 +149,7 @@ def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length:
                   ) -> Iterator[str]:
     """Yield `length` generated characters one at a time (the prime itself is not yielded).
 
-    `settings` is read before every character: change its temperature or top_k while the
+    `settings` is read before every character: change its temperature, top_k or top_p while the
     stream runs and the next characters follow. Same model, prime, settings and seed give the
     same text.
     """
@@ -136,8 +160,9 @@ def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length:
 
 
 def sample_text(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length: int = 200,
-                temperature: float = 0.8, top_k: int | None = None, seed: int | None = None
-                ) -> str:
+                temperature: float = 0.8, top_k: int | None = None, top_p: float | None = None,
+                seed: int | None = None) -> str:
     """The prime followed by `length` generated characters, as one string."""
-    stream = sample_stream(model, vocab, prime, length, SamplingSettings(temperature, top_k), seed)
+    settings = SamplingSettings(temperature, top_k, top_p)
+    stream = sample_stream(model, vocab, prime, length, settings, seed)
     return prime + "".join(stream)
