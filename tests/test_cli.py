@@ -151,3 +151,132 @@ def test_importing_chartui_sets_thread_defaults_before_numpy_and_torch_but_keeps
     theirs = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={**env, "GOMP_SPINCOUNT": "5", "OPENBLAS_NUM_THREADS": "2"})
     assert theirs.stdout.split() == ["5", "2"]
+
+
+# --- chartui sample: top-p, beam, several samples, a prime file ----------------------------------
+
+def _sections(stdout):
+    """The labelled samples of one run: {label: text}."""
+    found, label = {}, None
+    for line in stdout.splitlines(keepends=True):
+        if line.startswith("--- ") and line.rstrip("\n").endswith(" ---"):
+            label = line.strip()
+            found[label] = ""
+        else:
+            found[label] += line
+    return found
+
+
+def test_a_temperature_sweep_prints_one_labelled_sample_each_as_single_runs_would(trained_run):
+    ckpt = trained_run.path
+    common = ["--prime", "The ", "--length", "40", "--seed", "7"]
+    sweep = chartui("sample", ckpt, *common, "--temperature", "0.5,1.2", "--num-samples", "2")
+    assert sweep.returncode == 0, sweep.stderr
+    sections = _sections(sweep.stdout)
+    assert list(sections) == ["--- temperature 0.5, sample 1 (seed 7) ---",
+                              "--- temperature 0.5, sample 2 (seed 8) ---",
+                              "--- temperature 1.2, sample 1 (seed 7) ---",
+                              "--- temperature 1.2, sample 2 (seed 8) ---"]
+    for temperature, seed in (("0.5", "7"), ("1.2", "8")):
+        single = chartui("sample", ckpt, "--prime", "The ", "--length", "40", "--seed", seed,
+                         "--temperature", temperature)
+        assert single.returncode == 0, single.stderr
+        number = 1 if seed == "7" else 2
+        label = f"--- temperature {temperature}, sample {number} (seed {seed}) ---"
+        assert sections[label] == single.stdout
+    assert sections["--- temperature 0.5, sample 1 (seed 7) ---"] != \
+        sections["--- temperature 1.2, sample 1 (seed 7) ---"]
+
+
+def test_num_samples_without_a_seed_says_each_seed_so_any_sample_can_be_redone(trained_run):
+    result = chartui("sample", trained_run.path, "--length", "30", "--num-samples", "2")
+    assert result.returncode == 0, result.stderr
+    first, second = _sections(result.stdout).items()
+    seed = int(first[0].split("(seed ")[1].rstrip(") -"))
+    assert second[0] == f"--- sample 2 (seed {seed + 1}) ---"
+    again = chartui("sample", trained_run.path, "--length", "30", "--seed", seed + 1)
+    assert again.stdout == second[1]
+
+
+def test_top_p_on_the_command_line(trained_run):
+    ckpt = trained_run.path
+    plain = chartui("sample", ckpt, "--length", "60", "--seed", "3", "--temperature", "1.5")
+    whole = chartui("sample", ckpt, "--length", "60", "--seed", "3", "--temperature", "1.5",
+                    "--top-p", "1")
+    assert plain.returncode == whole.returncode == 0 and whole.stdout == plain.stdout
+    tiny = chartui("sample", ckpt, "--length", "60", "--seed", "3", "--temperature", "1.5",
+                   "--top-p", "0.000001")  # only the likeliest character is left: greedy
+    greedy = chartui("sample", ckpt, "--length", "60", "--temperature", "0")
+    assert tiny.returncode == 0 and tiny.stdout == greedy.stdout != plain.stdout
+
+
+def test_beam_prints_the_best_continuation(trained_run):
+    from chartui.beam import beam_search
+    result = chartui("sample", trained_run.path, "--prime", "The ", "--length", "50",
+                     "--beam", "4")
+    assert result.returncode == 0, result.stderr
+    expected = beam_search(trained_run.model, trained_run.vocab, "The ", 50, width=4).text
+    assert result.stdout == "The " + expected + "\n"
+
+
+def test_the_prime_can_come_from_a_file(trained_run, tmp_path):
+    prime_file = tmp_path / "prime.txt"
+    prime_file.write_text("The model ", encoding="utf-8")
+    from_file = chartui("sample", trained_run.path, "--prime-file", prime_file, "--length", "30",
+                        "--seed", "2")
+    typed = chartui("sample", trained_run.path, "--prime", "The model ", "--length", "30",
+                    "--seed", "2")
+    assert from_file.returncode == 0, from_file.stderr
+    assert from_file.stdout == typed.stdout and from_file.stdout.startswith("The model ")
+
+
+BAD_SAMPLE_OPTIONS = {
+    "top-p 0": (["--top-p", "0"], "top-p 0.0 is out of range"),
+    "top-p above 1": (["--top-p", "1.5"], "top-p 1.5 is out of range"),
+    "beam 0": (["--beam", "0"], "beam width 0 is out of range"),
+    "negative beam": (["--beam", "-2"], "beam width -2 is out of range"),
+    "beam with a temperature": (["--beam", "3", "--temperature", "0.7"],
+                                "so --temperature would change nothing"),
+    "beam with top-k, top-p and a seed": (
+        ["--beam", "3", "--top-k", "5", "--top-p", "0.9", "--seed", "1"],
+        "so --top-k and --top-p and --seed would change nothing"),
+    "beam with several samples": (["--beam", "3", "--num-samples", "2"],
+                                  "so --num-samples would change nothing"),
+    "no samples": (["--num-samples", "0"], "--num-samples 0 is out of range"),
+    "a temperature of the sweep": (["--temperature", "0.5,12"], "temperature 12.0 is out of"),
+    "prime and prime file": (["--prime", "x", "--prime-file", "p.txt"],
+                             "--prime or --prime-file, not both"),
+    "missing prime file": (["--prime-file", "missing.txt"], "does not exist"),
+    "prime file a folder": (["--prime-file", "."], "is a folder"),
+    "binary prime file": (["--prime-file", "binary.bin"], "looks like a binary file"),
+    "prime file not UTF-8": (["--prime-file", "latin1.txt"], "is not UTF-8 text"),
+    "empty prime file": (["--prime-file", "empty.txt"], "is empty"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SAMPLE_OPTIONS)
+def test_a_bad_sample_option_gets_one_sentence(case, trained_run, tmp_path):
+    (tmp_path / "binary.bin").write_bytes(b"The\x00\x01\x02")
+    (tmp_path / "latin1.txt").write_bytes("Café".encode("latin-1"))
+    (tmp_path / "empty.txt").write_bytes(b"")
+    options, words = BAD_SAMPLE_OPTIONS[case]
+    result = chartui("sample", trained_run.path, *options, cwd=tmp_path)
+    assert_clean_error(result, words)
+    assert result.returncode == 1 and result.stdout == ""
+
+
+def test_an_unreadable_prime_file_gets_one_sentence(trained_run, tmp_path, monkeypatch, capsys):
+    """In-process, as root reads every file whatever its mode; the file is read before the
+    model is loaded."""
+    from pathlib import Path
+
+    from chartui.cli import main
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    assert main(["sample", trained_run.path, "--prime-file", str(tmp_path / "secret.txt")]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "cannot read the prime file" in error
+    assert "(Permission denied)" in error
