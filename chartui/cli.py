@@ -137,7 +137,7 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     sample.add_argument("--temperature", type=_numbers, default=None, metavar="T[,T...]",
                         help="one temperature, or several separated by commas: one sample "
                              "each, all with the same seed (a temperature sweep)")
-    sample.add_argument("--top-k", type=_positive_int, default=None,
+    sample.add_argument("--top-k", type=_positive_int, default=None, metavar="K",
                         help="draw from the K likeliest characters only")
     sample.add_argument("--top-p", type=_number, default=None, metavar="P",
                         help="nucleus sampling: draw from the fewest likeliest characters whose "

@@ -221,7 +221,7 @@ def test_beam_prints_the_best_continuation(trained_run):
 
 def test_the_prime_can_come_from_a_file(trained_run, tmp_path):
     prime_file = tmp_path / "prime.txt"
-    prime_file.write_text("The model ", encoding="utf-8")
+    prime_file.write_text("\ufeffThe model ", encoding="utf-8")  # a byte-order mark is dropped
     from_file = chartui("sample", trained_run.path, "--prime-file", prime_file, "--length", "30",
                         "--seed", "2")
     typed = chartui("sample", trained_run.path, "--prime", "The model ", "--length", "30",
