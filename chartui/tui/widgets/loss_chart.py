@@ -23,7 +23,7 @@ from chartui.units import format_count
 
 LEGEND = "[grey62]· train[/]  [cyan]⠒ smoothed[/]  [orange1]• val[/]"
 VIEWS = ("whole run", "recent", "log scale")  # what the chart can show, in the order `l` cycles
-UNITS = {"nats": 1.0, "bits": 1 / math.log(2)}  # the loss per character in each unit, per nat
+UNITS = {"nats": 1.0, "bits": 1 / math.log(2)}  # how many of each unit make one nat
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,7 @@ class LossChart(PlotextPlot):
         return self.units
 
     def _show_view(self) -> None:
+        """The new title, and the picture drawn at once (one drawing per key press)."""
         self.border_title = self.title()
         self.replot()
 
