@@ -24,3 +24,12 @@ def smooth(values: list[float], weight: float = 0.9) -> list[float]:
         average = weight * average + (1 - weight) * value
         out.append(average / (1 - weight ** i))
     return out
+
+
+def since(steps, values, first_step: float) -> tuple[np.ndarray, np.ndarray]:
+    """The points at or after `first_step` (steps ascending), as views: no copies, so it stays
+    cheap at any length."""
+    steps = np.asarray(steps, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    start = int(np.searchsorted(steps, first_step, side="left"))
+    return steps[start:], values[start:]

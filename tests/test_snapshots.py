@@ -94,6 +94,13 @@ def test_main_screen_with_history_and_text(snap_compare, size):
     assert snap_compare(demo_app(), terminal_size=size, run_before=with_history)
 
 
+def test_recent_view_of_the_chart_in_bits(snap_compare):
+    """At 80×24 the whole run leaves the chart three rows; the recent view fits them to the
+    later losses."""
+    assert snap_compare(demo_app(), terminal_size=(80, 24), press=["l", "b"],
+                        run_before=with_history)
+
+
 def test_settings_screen(snap_compare):
     assert snap_compare(demo_app(), terminal_size=(80, 24), press=["e"], run_before=steady)
 

@@ -267,25 +267,25 @@ async def test_too_small_terminal_says_what_it_needs(tmp_path):
 
 @pytest.mark.slow
 async def test_keys_can_be_remapped_by_binding_id(tmp_path):
-    app = app_for(tmp_path, keymap={"toggle_training": "y"})
+    app = app_for(tmp_path, keymap={"toggle_training": "z"})
     main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
-        assert "y Train" in rendered(app.query_one("#key-bar"))
+        assert "z Train" in rendered(app.query_one("#key-bar"))
         await press(pilot, "t")
         await pilot.pause(0.2)
         assert main.train_state == "idle"
-        await press(pilot, "y")
+        await press(pilot, "z")
         await wait_for(pilot, lambda: main.train_state == "training", what="training")
         await press(pilot, "question_mark")
-        assert ("y", "start, pause or resume training", "toggle_training") in app.screen.keys
+        assert ("z", "start, pause or resume training", "toggle_training") in app.screen.keys
         await press(pilot, "escape")
         await press(pilot, "x")
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
 
 
 @pytest.mark.parametrize("text, problem, applied", [
-    ('toggle_training = "y"\nno_such_binding = "z"\n', "no_such_binding", {"toggle_training"}),
+    ('toggle_training = "z"\nno_such_binding = "k"\n', "no_such_binding", {"toggle_training"}),
     ('toggle_training = \n', "could not be read", set()),
     # q would train and quit: neither key may be lost, so the clashing entry is ignored
     ('quit = "t"\n', "quit and toggle_training would share the key t", set()),
@@ -304,7 +304,7 @@ async def test_a_broken_keymap_file_is_named_once_and_the_app_keeps_going(
         warnings = [message for severity, message in notes if severity == "warning"]
         assert len(warnings) == 1 and str(keymap) in warnings[0] and problem in warnings[0]
         assert set(app.keymap) == applied
-        await press(pilot, "y" if applied else "t")  # remapped where it could be, else t
+        await press(pilot, "z" if applied else "t")  # remapped where it could be, else t
         await wait_for(pilot, lambda: main.train_state == "training", what="training")
         await press(pilot, "x")
         await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")

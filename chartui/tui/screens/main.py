@@ -69,6 +69,7 @@ class MainScreen(Screen):
     DEFAULT_CSS = widget_css(__file__)
     TEMPERATURE_KEYS = Binding.Group("Temp", compact=True)
     TOP_K_KEYS = Binding.Group("Top-k", compact=True)
+    CHART_KEYS = Binding.Group("Chart", compact=True)
     BINDINGS = [
         Binding("t", "toggle_training", "Train", id="toggle_training",
                 tooltip="start, pause or resume training"),
@@ -95,6 +96,12 @@ class MainScreen(Screen):
                         "quotes, brackets, the position in the line"),
         Binding("escape", "escape", "stop the running generation, or leave a text box",
                 id="escape", show=False),
+        Binding("y", "copy_text", "Copy", id="copy_text",
+                tooltip="copy the generated text (else the latest sample) to the clipboard"),
+        Binding("l", "chart_view", "chart view: whole run, recent half, log scale",
+                id="chart_view", group=CHART_KEYS),
+        Binding("b", "loss_units", "chart units: nats or bits per character", id="loss_units",
+                group=CHART_KEYS),
         Binding("e", "settings", "Set", id="settings", tooltip="training settings"),
         Binding("c", "pick_corpus", "Corpus", id="pick_corpus", tooltip="choose a corpus"),
         Binding("o", "open_checkpoint", "Open", id="open_checkpoint",
@@ -356,6 +363,28 @@ class MainScreen(Screen):
     def action_escape(self) -> None:
         if not self.generation_panel.stop() and isinstance(self.focused, Input):
             self.set_focus(None)
+
+    def action_copy_text(self) -> None:
+        """Copy the generated text, else the latest sample, with OSC 52 (which works over SSH:
+        the terminal, not this machine, holds the clipboard)."""
+        text, what = self.generation_panel.output_text(), "the generated text"
+        if not text:
+            text, what = self.query_one(SampleView).sample_text, "the latest sample"
+        if not text:
+            self.notify("nothing to copy yet: generate some text (g), or train until a sample "
+                        "appears", title="Copy", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied {len(text):,} characters of {what} to the clipboard",
+                    title="Copy")
+
+    # --- the chart --------------------------------------------------------------------------
+
+    def action_chart_view(self) -> None:
+        self.chart.next_view()
+
+    def action_loss_units(self) -> None:
+        self.chart.switch_units()
 
     # --- dialogs ----------------------------------------------------------------------------
 

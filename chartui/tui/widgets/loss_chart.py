@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from array import array
 from dataclasses import dataclass
 
@@ -15,12 +16,14 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
-from chartui.curves import downsample, smooth
+from chartui.curves import downsample, since, smooth
 from chartui.latest import Latest
 from chartui.tui import widget_css
 from chartui.units import format_count
 
 LEGEND = "[grey62]· train[/]  [cyan]⠒ smoothed[/]  [orange1]• val[/]"
+VIEWS = ("whole run", "recent", "log scale")  # what the chart can show, in the order `l` cycles
+UNITS = {"nats": 1.0, "bits": 1 / math.log(2)}  # how many of each unit make one nat
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Figure:
     val_steps: list[float]
     val_losses: list[float]
     style: Style
+    view: str = VIEWS[0]
+    units: str = "nats"
 
 
 def mark_steps(plt, steps: list[float]) -> None:
@@ -54,6 +59,10 @@ class LossChart(PlotextPlot):
     lines take 20-30 ms, which would otherwise hold up the frame a key press is waiting for)
     from at most about two points per column, so it stays fast after any number of steps.
     `replot()` redraws at once, on the calling thread.
+
+    Its `view` is the whole run, the recent part (the later half of the steps, the y-range
+    fitted to it, so the first losses do not squeeze it into a row or two) or the whole run on
+    a log scale; its `units` nats or bits per character. Both go into each `Figure`.
     """
 
     DEFAULT_CSS = widget_css(__file__)
@@ -77,6 +86,8 @@ class LossChart(PlotextPlot):
         self._pictures = Latest()  # a picture drawn for an older ticket is dropped
         self._figure: Figure | None = None  # what `_lines` shows
         self._lines: list[Strip] = []
+        self.view = VIEWS[0]
+        self.units = "nats"
 
     @property
     def train_points(self) -> list[tuple[float, float]]:
@@ -88,9 +99,30 @@ class LossChart(PlotextPlot):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.border_title = "Loss (nats/char)"
+        self.border_title = self.title()
         self.border_subtitle = LEGEND
         self.set_interval(1 / self.REDRAW_HZ, self._redraw_if_dirty)
+
+    def title(self) -> str:
+        """What the chart shows: the units, then the view, e.g. "Loss (bits/char) · recent"."""
+        return f"Loss ({self.units}/char) · {self.view}"
+
+    def next_view(self) -> str:
+        """Show the next of `VIEWS` (after the last, the first again), now; returns it."""
+        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        self._show_view()
+        return self.view
+
+    def switch_units(self) -> str:
+        """Show the loss in bits/char after nats/char and back, now; returns the units."""
+        self.units = "bits" if self.units == "nats" else "nats"
+        self._show_view()
+        return self.units
+
+    def _show_view(self) -> None:
+        """The new title, and the picture drawn at once (one drawing per key press)."""
+        self.border_title = self.title()
+        self.replot()
 
     def set_history(self, train: list[tuple[int, float]], val: list[tuple[int, float]]) -> None:
         self.train_steps = array("d", (s for s, _ in train))
@@ -138,14 +170,22 @@ class LossChart(PlotextPlot):
             self._show(figure, self.draw(figure))
 
     def figure(self) -> Figure:
-        """The points to draw at the current size, at most about two per column."""
+        """The points of the current view to draw at the current size, at most about two per
+        column, in the current units."""
         width, height = self.size
-        train_steps, train_losses = downsample(self.train_steps, self.train_losses,
-                                               2 * max(10, width))
-        val_steps, val_losses = downsample(self.val_steps, self.val_losses, max(10, width))
+        train = self.train_steps, self.train_losses
+        val = self.val_steps, self.val_losses
+        if self.view == "recent" and (self.train_steps or self.val_steps):
+            ends = [s[i] for s in (self.train_steps, self.val_steps) if s for i in (0, -1)]
+            middle = (min(ends) + max(ends)) / 2
+            train, val = since(*train, middle), since(*val, middle)
+        train_steps, train_losses = downsample(*train, 2 * max(10, width))
+        val_steps, val_losses = downsample(*val, max(10, width))
+        per_nat = UNITS[self.units]
         return Figure(width, height, self._get_plotext_theme_name(self.app.theme),
-                      train_steps.tolist(), train_losses.tolist(), val_steps.tolist(),
-                      val_losses.tolist(), self.visual_style)
+                      train_steps.tolist(), (train_losses * per_nat).tolist(),
+                      val_steps.tolist(), (val_losses * per_nat).tolist(), self.visual_style,
+                      self.view, self.units)
 
     def draw(self, figure: Figure) -> list[Strip]:
         """The picture of `figure`, one strip per row (safe on any thread: its own plot)."""
@@ -154,6 +194,8 @@ class LossChart(PlotextPlot):
         plt._set_size(figure.width, figure.height)  # as textual-plotext does, see its render()
         plt.theme(figure.theme)
         plt.xlabel("step")
+        if figure.view == "log scale":
+            plt.yscale("log")
         if figure.train_steps:
             plt.plot(figure.train_steps, figure.train_losses, color="gray", marker="dot")
             plt.plot(figure.train_steps, smooth(figure.train_losses, 0.8), color="cyan+",
@@ -187,10 +229,15 @@ class SampleView(Static):
 
     DEFAULT_CSS = widget_css(__file__)
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.sample_text = ""  # the latest sample, "" before the first
+
     def on_mount(self) -> None:
         self.border_title = "Latest sample"
         self.update(Text("samples appear here while training", style="dim"))
 
     def show_sample(self, step: int, text: str) -> None:
         self.border_title = f"Sample at step {step:,}"
+        self.sample_text = text
         self.update(Text(text), layout=False)  # a fixed box
