@@ -123,3 +123,17 @@ async def test_the_new_keys_fit_the_key_bar_at_80_columns_and_can_be_remapped(tm
         await settle(pilot, app)
         lines = str(app.query_one("#key-bar").render()).splitlines()
         assert len(lines) == 2 and "y Copy  l b Chart" in lines[1]
+
+
+async def test_the_status_line_cuts_a_long_checkpoint_name_instead_of_wrapping(
+        tmp_path, trained_checkpoint):
+    """At 80 columns an opened checkpoint's name does not fit the first line: it is cut with an
+    ellipsis, so the second line (step, speed, best val) stays in view."""
+    app = app_for(tmp_path, checkpoint=trained_checkpoint.path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        status = app.main.status
+        await pilot.pause()
+        first, second = (status.render_line(y).text for y in range(2))
+        assert "from chartui-faq-step" in first and first.rstrip().endswith("…")
+        assert second.startswith(" step 20")
