@@ -162,3 +162,8 @@ class GenerationSession:
     def step(self) -> str:
         """One more character of the current generation (none may be streaming)."""
         return self.current.emit()
+
+    def choose(self, rank: int) -> str | None:
+        """The `rank`-th likeliest next character, chosen by hand instead of drawn (none may be
+        streaming); None when there is no such candidate."""
+        return self.current.choose(rank)

@@ -143,6 +143,19 @@ class Generation:
         self.logits = self._step(index)
         return self.vocab.chars[index]
 
+    def choose(self, rank: int) -> str | None:
+        """Take the `rank`-th likeliest next character (1: the likeliest, as `candidates`
+        lists them) instead of drawing one: feed it to the cells and return it; None when
+        there are fewer candidates than that (top-k or top-p left fewer). The random draws are
+        untouched, so what is emitted after it is still reproducible from the seed."""
+        probs = self.distribution()
+        order = np.argsort(-probs, kind="stable")
+        if not 1 <= rank <= len(order) or probs[order[rank - 1]] <= 0:
+            return None
+        index = int(order[rank - 1])
+        self.logits = self._step(index)
+        return self.vocab.chars[index]
+
 
 def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length: int = 200,
                   settings: SamplingSettings | None = None, seed: int | None = None

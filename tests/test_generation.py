@@ -145,3 +145,21 @@ def test_weights_that_are_not_finite_are_refused_at_the_start(model):
     with pytest.raises(ChartuiError, match="not finite"):
         session.begin(broken, VOCAB, "ab", 10)
     assert not session.streaming and session.current is None
+
+
+def test_choosing_a_candidate_by_hand_walks_the_text_down_that_path(model):
+    """1-8 in the app: the chosen candidate is the next character, and the model then expects
+    what it would after a prime ending in it; a candidate that top-k rules out cannot be
+    chosen."""
+    from chartui.config import SamplingSettings
+    from chartui.sampling import Generation
+    session = GenerationSession(pace=0)
+    first, _ = session.begin(model, VOCAB, "ab", 2000, seed=7, stepping=True)
+    third = session.candidates()[2][0]
+    assert session.choose(3) == third
+    after = Generation(model, VOCAB, "ab" + first + third, SamplingSettings(0.8))
+    steered, expected = session.candidates(), after.candidates(CANDIDATES)
+    assert [c for c, _, _ in steered] == [c for c, _, _ in expected]
+    assert [p for _, p, _ in steered] == pytest.approx([p for _, p, _ in expected], abs=1e-5)
+    session.settings.top_k = 2
+    assert session.choose(3) is None and session.choose(2) is not None

@@ -343,8 +343,18 @@ async def test_step_mode_and_the_next_character_inspector(tmp_path, trained_chec
         sharper = rendered(inspector)
         assert sharper != shown and inspector.border_subtitle == "T 0.5"
         assert main.generation_session.current.candidates(1)[0][1] > top_p  # a lower T sharpens
+        # Steer: 3 makes the third candidate shown the next character.
+        third = main.generation_session.current.candidates(3)[2][0]
+        await press(pilot, "3")
+        assert main.generation_panel.output_text() == expected + third
+        assert f"3 {visible_char(main.generation_session.current.candidates(3)[2][0]):>2} " \
+            in rendered(inspector)
         await press(pilot, "i")
         assert not inspector.display
+        notes = record_notifications(app)
+        await press(pilot, "1")  # the inspector is hidden: nothing is chosen, and it says why
+        assert main.generation_panel.output_text() == expected + third
+        assert any("inspector (i)" in message for _, message in notes)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 18)])

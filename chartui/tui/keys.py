@@ -30,6 +30,10 @@ MAIN_KEYS = [
             tooltip="generate exactly one more character (starts from the prime if needed)"),
     Binding("i", "toggle_inspector", "Next", id="toggle_inspector",
             tooltip="show or hide the next-character inspector"),
+    *(Binding(str(rank), f"choose_next({rank})", f"choose candidate {rank}",
+              id=f"choose_{rank}", show=False,
+              tooltip=f"steer: the inspector's candidate {rank} is the next character")
+      for rank in range(1, 9)),
     Binding("v", "neurons", "Neurons", id="neurons",
             tooltip="neuron view: colour text by one LSTM unit; find units that track "
                     "quotes, brackets, the position in the line"),

@@ -314,6 +314,9 @@ class MainScreen(Screen):
     def action_toggle_inspector(self) -> None:
         self.generation_panel.toggle_inspector()
 
+    def action_choose_next(self, rank: int) -> None:
+        self.generation_panel.choose(rank)
+
     def action_focus_prime(self) -> None:
         self.query_one("#prime", Input).focus()
 

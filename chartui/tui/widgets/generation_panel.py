@@ -139,6 +139,29 @@ class GenerationPanel(Horizontal):
         self.console.append(char)
         self.show_candidates()
 
+    def choose(self, rank: int) -> None:
+        """Steer: the inspector's candidate `rank` (1-8) becomes the next character, so a
+        learner walks the text down a path of their choosing and watches the distribution
+        answer. Needs the inspector in view and a generation under way (n starts one); a
+        running stream stops first."""
+        if self.query_one(NextCharInspector).has_class("-hidden"):
+            self.notify("show the next-character inspector (i) to choose the next character "
+                        "with 1-8", severity="warning")
+            return
+        if self.stop():
+            return
+        if self.session.current is None:
+            self.notify("no generation yet: type a prime and press n (one character) or enter, "
+                        "then choose with 1-8", severity="warning")
+            return
+        char = self.session.choose(rank)
+        if char is None:
+            self.notify(f"there is no candidate {rank}: top-k or top-p leave fewer",
+                        severity="warning")
+            return
+        self.console.append(char)
+        self.show_candidates()
+
     @work(thread=True, exclusive=True, group="generate")
     def _stream(self, stream: Stream) -> None:
         worker = get_current_worker()

@@ -35,11 +35,13 @@ class NextCharInspector(Static):
 
     def redraw(self) -> None:
         if not self.candidates:
-            self.update(Text("enter generates;\nn steps one character", style="dim italic"))
+            self.update(Text("enter generates;\nn steps one character;\n1-8 choose it",
+                             style="dim italic"))
             return
-        width = max(4, self.content_size.width - 8)
+        width = max(4, self.content_size.width - 10)
         text = Text(no_wrap=True, overflow="crop")
-        for char, now, plain in self.candidates:
+        for rank, (char, now, plain) in enumerate(self.candidates, start=1):
+            text.append(f"{rank} ", "dim")  # the key that chooses it
             text.append(f"{visible_char(char):>2} ", "bold")
             full, faint = round(now * width), round(plain * width)
             text.append("█" * min(full, faint), "bold")
