@@ -26,7 +26,7 @@ from _common import report
 from lesson import sampling_chars_per_second
 
 from chartui.config import SamplingSettings
-from chartui.model import CharLSTM, ModelConfig
+from chartui.model import CharRNN, ModelConfig
 from chartui.planner import CANDIDATES
 from chartui.sampling import sample_stream
 from chartui.vocab import Vocabulary
@@ -36,7 +36,7 @@ def chartui_chars_per_second(length: int, embedding: int = 100, hidden: int = 12
                              vocab: Vocabulary | None = None) -> float:
     torch.manual_seed(123)
     vocab = vocab or Vocabulary.printable()
-    model = CharLSTM(ModelConfig(len(vocab), embedding, hidden, 1)).eval()
+    model = CharRNN(ModelConfig(len(vocab), embedding, hidden, 1)).eval()
     began = time.perf_counter()
     count = sum(1 for _ in sample_stream(model, vocab, "Th", length, SamplingSettings(0.8),
                                          seed=1))

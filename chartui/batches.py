@@ -13,7 +13,7 @@ import torch
 from torch.nn import functional as F
 
 from chartui.config import TrainConfig
-from chartui.model import CharLSTM
+from chartui.model import CharRNN
 
 LSTMState = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, rows, hidden)
 
@@ -88,7 +88,7 @@ def held_out_chars(data: np.ndarray, max_chars: int) -> int:
 
 
 @torch.no_grad()
-def held_out_loss(model: CharLSTM, data: np.ndarray, seq_len: int, max_chars: int,
+def held_out_loss(model: CharRNN, data: np.ndarray, seq_len: int, max_chars: int,
                   device: torch.device) -> float | None:
     """Mean loss (nats/char) of `model` on the held-out text `data`, in eval mode and float32;
     None when there is nothing to score.

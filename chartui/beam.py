@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chartui.config import SamplingSettings, check_beam_width, check_length
-from chartui.model import CharLSTM
+from chartui.model import CharRNN
 from chartui.sampling import Generation, finite_logits
 from chartui.stepper import CellStepper
 from chartui.vocab import Vocabulary
@@ -54,7 +54,7 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum())
 
 
-def beam_search(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length: int = 200,
+def beam_search(model: CharRNN, vocab: Vocabulary, prime: str = "Th", length: int = 200,
                 width: int = 5) -> Continuation:
     """The likeliest of the `width` continuations of `length` characters that beam search
     keeps (see the module's docstring); ties go to the earlier beam and the lower character

@@ -21,7 +21,7 @@ import torch
 from chartui import __version__
 from chartui.errors import ChartuiError
 from chartui.files import file_name_slug, not_a_folder, user_path, write_atomically
-from chartui.model import CharLSTM, ModelConfig
+from chartui.model import CharRNN, ModelConfig
 from chartui.progress import LossHistory
 from chartui.vocab import Vocabulary
 
@@ -200,14 +200,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 def model_from_checkpoint(payload: dict, path: str | Path = "checkpoint"
-                          ) -> tuple[CharLSTM, Vocabulary]:
+                          ) -> tuple[CharRNN, Vocabulary]:
     """Rebuild the model and vocabulary a checkpoint describes."""
     try:
         vocab = Vocabulary.from_string(payload["vocabulary"])
         config = ModelConfig.from_dict(payload["model_config"])
         if config.vocab_size != len(vocab):
             raise ValueError("vocabulary size mismatch")
-        model = CharLSTM(config)
+        model = CharRNN(config)
         model.load_state_dict(payload["model_state"])
     except (ChartuiError, KeyError, TypeError, ValueError, RuntimeError):
         raise ChartuiError(f"'{path}' does not match the model it describes (damaged or edited "
@@ -216,7 +216,7 @@ def model_from_checkpoint(payload: dict, path: str | Path = "checkpoint"
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu"
-               ) -> tuple[CharLSTM, Vocabulary, dict]:
+               ) -> tuple[CharRNN, Vocabulary, dict]:
     """Model (on `device`, in eval mode), vocabulary and the whole checkpoint payload."""
     payload = load_checkpoint(path, map_location="cpu")
     model, vocab = model_from_checkpoint(payload, path)
@@ -237,7 +237,7 @@ class CheckpointSummary:
     history: LossHistory
 
     @classmethod
-    def of(cls, payload: dict, path: str | Path, model: CharLSTM) -> CheckpointSummary:
+    def of(cls, payload: dict, path: str | Path, model: CharRNN) -> CheckpointSummary:
         return cls(path=str(path), corpus_name=(payload.get("corpus") or {}).get("name"),
                    parameters=model.num_parameters(), step=int(payload["step"]),
                    total_steps=(payload.get("train_config") or {}).get("iterations"),

@@ -313,7 +313,7 @@ def check_length(value: int) -> None:
 
 
 def parameter_count(config: TrainConfig, vocab_size: int) -> int | None:
-    """How many weights the CharLSTM for `config` has (without building it); None while its
+    """How many weights the CharRNN for `config` has (without building it); None while its
     hidden size is still to be chosen for the time budget."""
     if config.hidden_size is None:
         return None

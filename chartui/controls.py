@@ -13,7 +13,7 @@ import copy
 import threading
 import time
 
-from chartui.model import CharLSTM
+from chartui.model import CharRNN
 from chartui.progress import LossHistory, RunControl, RunState
 
 PUBLISH_SECONDS = 0.25  # how stale a snapshot taken while a step runs may be
@@ -23,7 +23,7 @@ class ControlledRun:
     """The controls of a run, for a trainer to build on: the state, the requests from other
     threads, and the lock the training thread holds while a step changes the weights."""
 
-    model: CharLSTM  # the model in training and its losses, set by the trainer
+    model: CharRNN  # the model in training and its losses, set by the trainer
     history: LossHistory
 
     def __init__(self) -> None:
@@ -34,7 +34,7 @@ class ControlledRun:
         self._running.set()
         self._save_requested = threading.Event()
         self._lock = threading.Lock()  # held by a training step, and while a checkpoint is built
-        self._published: CharLSTM | None = None  # never changed once made; see snapshot_model
+        self._published: CharRNN | None = None  # never changed once made; see snapshot_model
         self.publish_snapshots = False  # set by whoever will call snapshot_model while it runs
         self._published_at = 0.0  # when (a `time.perf_counter()` reading)
 
@@ -81,7 +81,7 @@ class ControlledRun:
         """A copy of every step's training loss and every evaluation so far."""
         return self.history.copy()
 
-    def snapshot_model(self) -> CharLSTM:
+    def snapshot_model(self) -> CharRNN:
         """A copy of the model's weights taken between steps, in eval mode.
 
         With `publish_snapshots` set, it never waits for a running step: then it copies the

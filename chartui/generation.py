@@ -24,7 +24,7 @@ from chartui.config import TEMPERATURE_KEY_MAX, TEMPERATURE_KEY_STEP, SamplingSe
 from chartui.latest import Latest
 
 if TYPE_CHECKING:
-    from chartui.model import CharLSTM
+    from chartui.model import CharRNN
     from chartui.sampling import Generation
     from chartui.vocab import Vocabulary
 
@@ -92,7 +92,7 @@ class GenerationSession:
 
     # --- generating -----------------------------------------------------------------------------
 
-    def begin(self, model: CharLSTM, vocab: Vocabulary, prime: str, length: int,
+    def begin(self, model: CharRNN, vocab: Vocabulary, prime: str, length: int,
               seed: int | None = None, stepping: bool = False) -> tuple[str, Stream | None]:
         """Start a generation of `length` characters after `prime` (just one when `stepping`);
         reports of the streams before it are stale from now on.

@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from chartui.model import CharLSTM
+from chartui.model import CharRNN
 
 DIVERGENCE_FACTOR = 3.0  # char-rnn's rule: stop when the loss exceeds 3x the first loss
 
@@ -23,7 +23,7 @@ def diverged(loss: float, first_loss: float | None) -> bool:
                                        and loss > DIVERGENCE_FACTOR * first_loss)
 
 
-def model_problem(model: CharLSTM, val_loss: float | None, first_loss: float | None) -> str | None:
+def model_problem(model: CharRNN, val_loss: float | None, first_loss: float | None) -> str | None:
     """What is wrong with the model now, in words (checked before saving it), or None."""
     if val_loss is not None and diverged(val_loss, first_loss):
         return f"the validation loss became {val_loss:.4g}"
@@ -32,7 +32,7 @@ def model_problem(model: CharLSTM, val_loss: float | None, first_loss: float | N
     return None
 
 
-def weights_finite(model: CharLSTM) -> bool:
+def weights_finite(model: CharRNN) -> bool:
     with torch.no_grad():
         return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 

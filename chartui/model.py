@@ -1,4 +1,4 @@
-"""CharLSTM: Embedding -> LSTMCell layers -> dropout -> Linear.
+"""CharRNN: Embedding -> LSTMCell layers -> dropout -> Linear.
 
 With one layer, embedding 100 and hidden 128 this is exactly the LSTMCell lesson's model.
 A whole sequence can run two ways over the same parameters:
@@ -23,7 +23,7 @@ State = tuple[torch.Tensor, torch.Tensor]  # h and c, each (layers, batch, hidde
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The shape of a CharLSTM; saved in checkpoints so the model can be rebuilt."""
+    """The shape of a CharRNN; saved in checkpoints so the model can be rebuilt."""
 
     vocab_size: int
     embedding_dim: int = 100
@@ -39,7 +39,7 @@ class ModelConfig:
         return cls(**{k: values[k] for k in cls.__dataclass_fields__})
 
 
-class CharLSTM(nn.Module):
+class CharRNN(nn.Module):
     """A character-level LSTM language model built from `nn.LSTMCell` layers."""
 
     def __init__(self, config: ModelConfig):

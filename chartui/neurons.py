@@ -28,7 +28,7 @@ from chartui.errors import ChartuiError
 from chartui.vocab import Vocabulary
 
 if TYPE_CHECKING:  # torch is imported only when activations are read, so the app starts fast
-    from chartui.model import CharLSTM
+    from chartui.model import CharRNN
 
 KINDS = ("h", "c")  # hidden state, cell state (as tanh(c))
 LEVEL_EDGES = (-0.5, -0.1, 0.1, 0.5)  # levels 0..4: strong -, weak -, about 0, weak +, strong +
@@ -56,7 +56,7 @@ class Activations:
         return self.values[layer, KINDS.index(kind), :, unit]
 
 
-def activations(model: CharLSTM, vocab: Vocabulary, text: str,
+def activations(model: CharRNN, vocab: Vocabulary, text: str,
                 should_stop: Callable[[], bool] | None = None) -> Activations | None:
     """Read `text` from a zero state and record each layer's h and tanh(c) after every
     character. Returns None if `should_stop()` turns true on the way."""

@@ -23,7 +23,7 @@ import torch
 
 from chartui.config import PRECISIONS
 from chartui.errors import ChartuiError
-from chartui.model import CharLSTM, ModelConfig
+from chartui.model import CharRNN, ModelConfig
 
 FASTER_BY = 0.9  # auto takes bf16 when its step takes at most this share of float32's
 TRIAL_STEPS = 2  # timed steps of a shape the planner measures (after one warm-up step)
@@ -190,7 +190,7 @@ class ShapeTrials:
 
     def _step(self, hidden: int, batch: int) -> StepTrial:
         with torch.random.fork_rng(devices=[]):  # building the trial model draws weights
-            model = CharLSTM(ModelConfig(self.vocab_size, self.embedding_dim, hidden,
+            model = CharRNN(ModelConfig(self.vocab_size, self.embedding_dim, hidden,
                                          self.num_layers, 0.0))
         return trial_step(model, batch, self.seq_len, self.engine, self.device)
 

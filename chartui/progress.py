@@ -154,5 +154,5 @@ class RunControl:
     resume: Callable[[], None]
     stop: Callable[..., None]  # stop(reason="stopped"): finish the step, save, end the run
     request_save: Callable[[], None]  # save a checkpoint after the current step
-    snapshot_model: Callable[[], object]  # a chartui.model.CharLSTM copy, in eval mode
+    snapshot_model: Callable[[], object]  # a chartui.model.CharRNN copy, in eval mode
     loss_history: Callable[[], LossHistory]  # a copy of every step's loss so far

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from chartui.checkpoint import model_from_checkpoint
 from chartui.config import TrainConfig
 from chartui.errors import ChartuiError
-from chartui.model import CharLSTM
+from chartui.model import CharRNN
 from chartui.progress import LossHistory
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def resume_config(payload: dict, overrides: dict) -> TrainConfig:
 class StartPoint:
     """Where a trainer starts: its model (on the CPU) and how far its run had got."""
 
-    model: CharLSTM
+    model: CharRNN
     step: int = 0
     elapsed_s: float = 0.0  # training time so far, of every leg
     budget_spent: bool = False  # the last leg ended at its time limit

@@ -12,7 +12,7 @@ import torch
 
 from chartui.config import TrainConfig
 from chartui.errors import ChartuiError
-from chartui.model import CharLSTM
+from chartui.model import CharRNN
 from chartui.planner import check_fits, plan_for_budget, trial_shape
 from chartui.precision import Precision, ShapeTrials
 from chartui.vocab import Vocabulary
@@ -53,7 +53,7 @@ class RunSetup:
         return cls(plan.config, precision, plan.summary)
 
 
-def make_optimizer(model: CharLSTM, lr: float, device: torch.device,
+def make_optimizer(model: CharRNN, lr: float, device: torch.device,
                    saved_state: dict | None = None) -> torch.optim.Adam:
     """Adam over `model`'s weights, going on from a checkpoint's `saved_state` if given.
 

@@ -1,4 +1,4 @@
-"""Generating text from a CharLSTM, one character at a time.
+"""Generating text from a CharRNN, one character at a time.
 
 Temperature divides the logits before a max-subtracted softmax: below 1 the model plays safe,
 above 1 it takes risks, and 0 means always take the most likely character (greedy argmax).
@@ -16,7 +16,7 @@ import torch
 
 from chartui.config import SamplingSettings, check_length
 from chartui.errors import ChartuiError
-from chartui.model import CharLSTM
+from chartui.model import CharRNN
 from chartui.stepper import CellStepper
 from chartui.vocab import Vocabulary
 
@@ -97,7 +97,7 @@ class Generation:
     same text.
     """
 
-    def __init__(self, model: CharLSTM, vocab: Vocabulary, prime: str = "Th",
+    def __init__(self, model: CharRNN, vocab: Vocabulary, prime: str = "Th",
                  settings: SamplingSettings | None = None, seed: int | None = None):
         self.vocab = vocab
         self.settings = settings or SamplingSettings()
@@ -157,7 +157,7 @@ class Generation:
         return self.vocab.chars[index]
 
 
-def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length: int = 200,
+def sample_stream(model: CharRNN, vocab: Vocabulary, prime: str = "Th", length: int = 200,
                   settings: SamplingSettings | None = None, seed: int | None = None
                   ) -> Iterator[str]:
     """Yield `length` generated characters one at a time (the prime itself is not yielded).
@@ -172,7 +172,7 @@ def sample_stream(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length:
         yield generation.emit()
 
 
-def sample_text(model: CharLSTM, vocab: Vocabulary, prime: str = "Th", length: int = 200,
+def sample_text(model: CharRNN, vocab: Vocabulary, prime: str = "Th", length: int = 200,
                 temperature: float = 0.8, top_k: int | None = None, top_p: float | None = None,
                 seed: int | None = None) -> str:
     """The prime followed by `length` generated characters, as one string."""

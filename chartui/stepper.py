@@ -1,4 +1,4 @@
-"""CellStepper: a CharLSTM's LSTMCells copied into NumPy, for one character at a time.
+"""CellStepper: a CharRNN's LSTMCells copied into NumPy, for one character at a time.
 
 Generation runs the cells once per character at batch 1. There, PyTorch spends more time
 dispatching small operators (and waking its thread pool) than doing the arithmetic, so the
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from chartui.model import CharLSTM, State
+from chartui.model import CharRNN, State
 
 
 def _array(tensor: torch.Tensor) -> np.ndarray:
@@ -31,7 +31,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 class CellStepper:
     """Steps a snapshot of a model's cells; `h` and `c` hold each layer's state (hidden,)."""
 
-    def __init__(self, model: CharLSTM):
+    def __init__(self, model: CharRNN):
         cells = list(model.cells)
         first = cells[0]
         self.hidden_size = model.config.hidden_size

@@ -31,7 +31,7 @@ from chartui.config import TrainConfig, learning_rate
 from chartui.controls import ControlledRun
 from chartui.corpus import Corpus
 from chartui.judging import BestScore, diverged, model_problem, weights_finite
-from chartui.model import CharLSTM, ModelConfig, resolve_device
+from chartui.model import CharRNN, ModelConfig, resolve_device
 from chartui.progress import Listener, Progress, RunState, RunSummary
 from chartui.resume import StartPoint
 from chartui.run_setup import RunSetup, make_optimizer
@@ -59,7 +59,7 @@ class _Loop:
 
 
 class Trainer(ControlledRun):
-    """Trains a CharLSTM on a corpus; pausable and stoppable from another thread."""
+    """Trains a CharRNN on a corpus; pausable and stoppable from another thread."""
 
     def __init__(self, corpus: Corpus, config: TrainConfig, device: str = "auto",
                  checkpoint_dir: str | Path = "checkpoints", resume: str | Path | None = None,
@@ -87,7 +87,7 @@ class Trainer(ControlledRun):
         self.precision, self.plan_note = setup.precision, setup.plan_note
 
         torch.manual_seed(config.seed)
-        new_model = CharLSTM(ModelConfig(len(corpus.vocab), config.embedding_dim,
+        new_model = CharRNN(ModelConfig(len(corpus.vocab), config.embedding_dim,
                                          config.hidden_size, config.num_layers, config.dropout))
         self.batches = Batches(self.train_data, config, self.device)
         self._start_from(StartPoint(new_model) if payload is None

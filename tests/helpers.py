@@ -16,7 +16,7 @@ import pytest
 if TYPE_CHECKING:
     from chartui.config import TrainConfig
     from chartui.corpus import Corpus
-    from chartui.model import CharLSTM
+    from chartui.model import CharRNN
     from chartui.vocab import Vocabulary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ class TrainedCheckpoint(NamedTuple):
     """A checkpoint written by a finished training run, and the model and vocabulary in it."""
 
     path: str  # as the trainer reports it
-    model: CharLSTM
+    model: CharRNN
     vocab: Vocabulary
 
 
@@ -96,9 +96,9 @@ def bf16_runs_here() -> bool:
     where the processor has no bf16 support, or when limited with ONEDNN_MAX_CPU_ISA)."""
     import torch
 
-    from chartui.model import CharLSTM, ModelConfig
+    from chartui.model import CharRNN, ModelConfig
     from chartui.precision import Precision, trial_step
-    step = trial_step(CharLSTM(ModelConfig(20, 8, 16)), 2, 4, "fast", torch.device("cpu"))
+    step = trial_step(CharRNN(ModelConfig(20, 8, 16)), 2, 4, "fast", torch.device("cpu"))
     try:
         with Precision("bf16", "").autocast(torch.device("cpu")):
             step()

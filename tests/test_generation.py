@@ -9,7 +9,7 @@ from chartui.config import TEMPERATURE_KEY_MAX
 from chartui.errors import ChartuiError
 from chartui.generation import CANDIDATES, QUICK_START_PRIME, Chunk, GenerationSession, Stream
 from chartui.latest import Latest
-from chartui.model import CharLSTM, ModelConfig
+from chartui.model import CharRNN, ModelConfig
 from chartui.sampling import sample_text
 from chartui.vocab import Vocabulary
 
@@ -20,7 +20,7 @@ LONG_PRIME = "abc def ghij " * 4
 @pytest.fixture(scope="module")
 def model():
     torch.manual_seed(3)
-    return CharLSTM(ModelConfig(len(VOCAB), 8, 16, 1)).eval()
+    return CharRNN(ModelConfig(len(VOCAB), 8, 16, 1)).eval()
 
 
 def streamed(session: GenerationSession, stream: Stream, cancel_after: int | None = None):
@@ -138,7 +138,7 @@ def test_the_pace_spreads_the_characters_over_time(model, monkeypatch):
 
 
 def test_weights_that_are_not_finite_are_refused_at_the_start(model):
-    broken = CharLSTM(model.config)
+    broken = CharRNN(model.config)
     with torch.no_grad():
         broken.cells[0].bias_ih.fill_(float("nan"))
     session = GenerationSession()

@@ -3,7 +3,7 @@ import torch
 from torch.nn import functional as F
 
 from chartui.config import preset
-from chartui.model import CharLSTM, ModelConfig
+from chartui.model import CharRNN, ModelConfig
 from chartui.stepper import CellStepper
 
 
@@ -17,7 +17,7 @@ def _loss_and_grads(model, x, y, engine):
 
 def test_fast_and_cell_paths_agree_on_loss_gradients_and_state():
     torch.manual_seed(0)
-    model = CharLSTM(ModelConfig(vocab_size=30, embedding_dim=12, hidden_size=20,
+    model = CharRNN(ModelConfig(vocab_size=30, embedding_dim=12, hidden_size=20,
                                  num_layers=2, dropout=0.0)).double()
     x = torch.randint(0, 30, (3, 17))
     y = torch.randint(0, 30, (3, 17))
@@ -31,7 +31,7 @@ def test_fast_and_cell_paths_agree_on_loss_gradients_and_state():
 
 def test_numpy_stepper_matches_the_cells_and_continues_a_state():
     torch.manual_seed(1)
-    model = CharLSTM(ModelConfig(vocab_size=10, embedding_dim=4, hidden_size=8,
+    model = CharRNN(ModelConfig(vocab_size=10, embedding_dim=4, hidden_size=8,
                                  num_layers=2)).eval()
     x = torch.randint(0, 10, (1, 12))
     with torch.no_grad():
@@ -45,7 +45,7 @@ def test_numpy_stepper_matches_the_cells_and_continues_a_state():
 
 def test_lesson_preset_builds_the_lessons_model():
     c = preset("lesson")
-    model = CharLSTM(ModelConfig(100, c.embedding_dim, c.hidden_size, c.num_layers, c.dropout))
+    model = CharRNN(ModelConfig(100, c.embedding_dim, c.hidden_size, c.num_layers, c.dropout))
     assert tuple(model.embedding.weight.shape) == (100, 100)
     assert len(model.cells) == 1 and isinstance(model.cells[0], torch.nn.LSTMCell)
     assert (model.cells[0].input_size, model.cells[0].hidden_size) == (100, 128)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from chartui.model import CharLSTM, ModelConfig
+from chartui.model import CharRNN, ModelConfig
 from chartui.neurons import (
     FEATURES,
     UNREAD,
@@ -82,7 +82,7 @@ def one_hot_model(vocab, newline_unit=2, hidden=4):
     """A model whose cell `newline_unit` is +1 after a newline and -1 after anything else:
     it forgets its state every step and writes tanh(±10) into that unit; other units stay 0."""
     torch.manual_seed(0)
-    model = CharLSTM(ModelConfig(len(vocab), embedding_dim=len(vocab), hidden_size=hidden))
+    model = CharRNN(ModelConfig(len(vocab), embedding_dim=len(vocab), hidden_size=hidden))
     cell = model.cells[0]
     with torch.no_grad():
         model.embedding.weight.copy_(torch.eye(len(vocab)))
@@ -110,7 +110,7 @@ def test_a_planted_cell_in_a_real_model_tops_the_ranking():
 def test_activations_match_the_torch_model_and_skip_unknown_characters():
     vocab = Vocabulary.from_text("abc \n")
     torch.manual_seed(3)
-    model = CharLSTM(ModelConfig(len(vocab), embedding_dim=5, hidden_size=7, num_layers=2)).eval()
+    model = CharRNN(ModelConfig(len(vocab), embedding_dim=5, hidden_size=7, num_layers=2)).eval()
     text = "ab? ca\nb!c"
     acts = activations(model, vocab, text)
     unread = [text.index("?"), text.index("!")]
@@ -129,5 +129,5 @@ def test_activation_levels_and_stopping_early():
     values = np.array([-0.9, -0.3, 0.0, 0.05, 0.3, 0.7, np.nan])
     assert activation_levels(values).tolist() == [0, 1, 2, 2, 3, 4, UNREAD]
     vocab = Vocabulary.from_text("ab")
-    model = CharLSTM(ModelConfig(len(vocab), embedding_dim=3, hidden_size=4))
+    model = CharRNN(ModelConfig(len(vocab), embedding_dim=3, hidden_size=4))
     assert activations(model, vocab, "abab", should_stop=lambda: True) is None

@@ -13,7 +13,7 @@ from torch.nn import functional as F
 from chartui import precision as precision_module
 from chartui.checkpoint import load_checkpoint, load_model
 from chartui.errors import ChartuiError
-from chartui.model import CharLSTM, ModelConfig
+from chartui.model import CharRNN, ModelConfig
 from chartui.precision import Precision, choose_precision, cpu_bf16_flags
 from chartui.sampling import sample_text
 from chartui.trainer import Trainer
@@ -41,7 +41,7 @@ def loss_of(model, ids, precision: Precision) -> torch.Tensor:
 @needs_bf16
 def test_bf16_and_fp32_losses_agree_on_the_same_weights(faq):
     torch.manual_seed(0)
-    model = CharLSTM(ModelConfig(len(faq.vocab), 32, 128)).eval()
+    model = CharRNN(ModelConfig(len(faq.vocab), 32, 128)).eval()
     ids = torch.from_numpy(faq.data[:16 * 65].astype("int64")).reshape(16, 65)
     with torch.no_grad():
         full = loss_of(model, ids, Precision("fp32", ""))

@@ -6,7 +6,7 @@ import torch
 
 from chartui.beam import beam_search
 from chartui.errors import ChartuiError
-from chartui.model import CharLSTM, ModelConfig
+from chartui.model import CharRNN, ModelConfig
 from chartui.sampling import (
     Generation,
     SamplingSettings,
@@ -21,7 +21,7 @@ VOCAB = Vocabulary.from_text("abcdefghij \n")
 
 def _model(seed=0):
     torch.manual_seed(seed)
-    return CharLSTM(ModelConfig(len(VOCAB), 8, 16, 1)).eval()
+    return CharRNN(ModelConfig(len(VOCAB), 8, 16, 1)).eval()
 
 
 def _greedy(model, prime, n):

@@ -122,12 +122,12 @@ async def neuron_view_of_a_seeded_model(pilot):
     """The neuron view over the demo text, for an untrained model with a fixed seed."""
     import torch
 
-    from chartui.model import CharLSTM, ModelConfig
+    from chartui.model import CharRNN, ModelConfig
     await steady(pilot)
     app = pilot.app
     main = app.main
     torch.manual_seed(5)
-    model = CharLSTM(ModelConfig(len(main.corpus.vocab), embedding_dim=16, hidden_size=32,
+    model = CharRNN(ModelConfig(len(main.corpus.vocab), embedding_dim=16, hidden_size=32,
                                  num_layers=2))
     main.checkpoints.opened = OpenedModel(model, main.corpus.vocab, "seeded.pt")
     await pilot.press("v")

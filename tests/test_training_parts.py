@@ -16,7 +16,7 @@ from chartui.controls import ControlledRun
 from chartui.corpus import corpus_from_text
 from chartui.errors import ChartuiError
 from chartui.judging import BestScore, diverged, model_problem
-from chartui.model import CharLSTM, ModelConfig
+from chartui.model import CharRNN, ModelConfig
 from chartui.progress import RunState
 from chartui.resume import StartPoint
 from chartui.saving import QuietSaves
@@ -65,7 +65,7 @@ def test_only_streams_carry_their_state_and_only_to_a_batch_of_their_size():
 
 def test_the_held_out_loss_reads_a_spread_subset_and_leaves_training_mode_on():
     torch.manual_seed(0)
-    model = CharLSTM(ModelConfig(50, 8, 16)).train()
+    model = CharRNN(ModelConfig(50, 8, 16)).train()
     read = []
     forward = model.forward
     model.forward = lambda ids, state=None, engine="fast": (read.append(ids.numel()),
@@ -110,7 +110,7 @@ def test_the_reserve_follows_what_the_run_took_and_the_eta_the_sooner_end():
 def test_a_loss_diverges_past_three_times_the_first_and_bad_weights_are_named():
     assert not diverged(3.0, first_loss=1.0) and diverged(3.1, first_loss=1.0)
     assert diverged(math.nan, first_loss=None) and not diverged(100.0, first_loss=None)
-    model = CharLSTM(ModelConfig(5, 4, 4))
+    model = CharRNN(ModelConfig(5, 4, 4))
     assert model_problem(model, 1.0, first_loss=1.0) is None
     assert "validation loss became inf" in model_problem(model, math.inf, first_loss=1.0)
     with torch.no_grad():
@@ -164,7 +164,7 @@ def test_the_first_stop_reason_stands_and_pausing_waits_for_training():
 
 def test_a_start_point_is_refused_on_other_characters_and_notes_a_changed_text():
     corpus = corpus_from_text("abcabc " * 50, "notes")
-    model = CharLSTM(ModelConfig(len(corpus.vocab), 4, 4))
+    model = CharRNN(ModelConfig(len(corpus.vocab), 4, 4))
     payload = {"model_config": model.config.to_dict(), "vocabulary": corpus.vocab.to_string(),
                "model_state": model.state_dict(), "step": 12,
                "corpus": {"name": "notes", "fingerprint": "an older text"}}

@@ -111,12 +111,12 @@ async def test_neuron_view_colours_text_by_one_unit_and_ranks_units(tmp_path):
 async def test_neuron_view_of_a_broken_model_says_so_in_one_sentence(tmp_path):
     import torch
 
-    from chartui.model import CharLSTM, ModelConfig
+    from chartui.model import CharRNN, ModelConfig
     app = app_for(tmp_path)
     main = app.main
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        model = CharLSTM(ModelConfig(len(main.corpus.vocab), embedding_dim=8, hidden_size=8))
+        model = CharRNN(ModelConfig(len(main.corpus.vocab), embedding_dim=8, hidden_size=8))
         with torch.no_grad():
             model.cells[0].bias_ih.fill_(float("nan"))
         main.checkpoints.opened = OpenedModel(model, main.corpus.vocab, "broken.pt")

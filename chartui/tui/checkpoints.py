@@ -19,7 +19,7 @@ from chartui.tui.screens.pickers import CheckpointPicker
 from chartui.tui.workers import failure_posted
 
 if TYPE_CHECKING:
-    from chartui.model import CharLSTM
+    from chartui.model import CharRNN
     from chartui.vocab import Vocabulary
 
 
@@ -28,7 +28,7 @@ class OpenedModel:
     """A checkpoint opened to generate from: its model and vocabulary, its file, and the name
     of the corpus it was trained on."""
 
-    model: CharLSTM
+    model: CharRNN
     vocab: Vocabulary
     path: str
     corpus_name: str | None = None

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from chartui.checkpoint import CheckpointSummary
     from chartui.corpus import Corpus, CorpusPeek
     from chartui.generation import Chunk
-    from chartui.model import CharLSTM
+    from chartui.model import CharRNN
     from chartui.neurons import Activations
     from chartui.progress import Progress, RunControl, RunSummary
     from chartui.vocab import Vocabulary
@@ -52,7 +52,7 @@ class CheckpointOpened(Message):
     and what it says about itself."""
 
     summary: CheckpointSummary
-    model: CharLSTM
+    model: CharRNN
     vocab: Vocabulary
     resume: bool
     ticket: int

@@ -57,7 +57,7 @@ from chartui.tui.workers import failure_posted, while_running
 
 if TYPE_CHECKING:
     from chartui.corpus import Corpus
-    from chartui.model import CharLSTM
+    from chartui.model import CharRNN
     from chartui.vocab import Vocabulary
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
@@ -272,7 +272,7 @@ class MainScreen(Screen):
 
     # --- generation -------------------------------------------------------------------------
 
-    def current_model(self) -> tuple[CharLSTM, Vocabulary] | None:
+    def current_model(self) -> tuple[CharRNN, Vocabulary] | None:
         """(model, vocabulary) to sample or inspect: a snapshot of the training run (taken
         without waiting for its step), else the opened checkpoint's; None, with a notice,
         when there is none or it diverged."""
