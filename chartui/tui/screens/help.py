@@ -15,8 +15,10 @@ from chartui.tui import widget_css
 EXPLANATION = """\
 Temperature divides the model's scores before sampling: low is conservative (it repeats its
 favourite words), high is adventurous (more mistakes), 0 always takes the most likely character.
-Top-k lets only the k most likely characters be drawn. Both apply to the next character, even
-while a generation is running.
+Top-k lets only the k most likely characters be drawn; top-p (nucleus sampling) only the
+fewest likeliest whose probabilities add up to p, so how many follows the model's confidence
+(the inspector marks the rest "cut"). All three apply to the next character, even while a
+generation is running.
 
 t starts a new run with the current settings (e), pauses it and resumes it. x stops the run and
 saves a checkpoint; the next t starts a fresh run. To continue an old run, open its checkpoint

@@ -311,6 +311,9 @@ class MainScreen(Screen):
     def action_top_k(self, direction: int) -> None:
         self.generation_panel.change_top_k(direction, self.vocab_size())
 
+    def action_top_p(self, direction: int) -> None:
+        self.generation_panel.change_top_p(direction)
+
     def action_toggle_inspector(self) -> None:
         self.generation_panel.toggle_inspector()
 
