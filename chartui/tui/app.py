@@ -15,14 +15,16 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterable
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 
 from chartui.config import TrainConfig, preset
 from chartui.terminal import ENDINGS, detach_from_terminal, hangup_signals, served
+from chartui.tui.commands import KeyCommands
 from chartui.tui.keymap import load_keymap
 from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.help import HelpScreen
@@ -43,10 +45,12 @@ class ChartuiApp(App):
     """Train a character-level LSTM, watch it learn, play with its text."""
 
     TITLE = "chartui"
-    ENABLE_COMMAND_PALETTE = False
+    COMMANDS = App.COMMANDS | {KeyCommands}  # every action by name (chartui.tui.commands)
     AUTO_FOCUS = None  # keys go to the screen until the user picks a box
     BINDINGS = [Binding("q", "quit", "Quit", id="quit",
-                        tooltip="quit (saves a training run first)")]
+                        tooltip="quit (saves a training run first)"),
+                Binding("ctrl+p", "command_palette", "Commands", id="command_palette",
+                        priority=True, tooltip="commands: every action by name, and themes")]
 
     def __init__(self, startup: Startup | None = None, keymap: dict[str, str] | None = None,
                  keymap_problem: str | None = None) -> None:
@@ -98,6 +102,12 @@ class ChartuiApp(App):
                                                                    "focus_previous"):
             return False
         return True
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Of Textual's own commands, the theme chooser (quit and the rest are the app's own
+        keys, in `KeyCommands`)."""
+        yield SystemCommand("Theme", "change the colours (remembered for next time)",
+                            self.action_change_theme)
 
     # --- quitting -------------------------------------------------------------------------------
 
