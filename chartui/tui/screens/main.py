@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from chartui.vocab import Vocabulary
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
+SHORT_HEIGHT = 26  # below this the generation console packs tighter, so the chart keeps 3 rows
 
 
 class MainScreen(Screen):
@@ -129,6 +130,7 @@ class MainScreen(Screen):
         width, height = size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "too-small")
+        self.set_class(height < SHORT_HEIGHT, "-short")
         if small:
             self.query_one("#too-small", Static).update(
                 f"chartui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is "
