@@ -173,7 +173,8 @@ def train_config_from_args(args: argparse.Namespace, resume_payload: dict | None
                                "keeps its settings; leave out --preset (single options such as "
                                "--lr can still be changed)")
         config = resume_config(resume_payload, overrides)
-    else:
-        config = preset(args.preset or "default").override(**overrides)
+    else:  # without --preset, the user's [train] defaults (chartui.user_config)
+        from chartui.user_config import train_defaults
+        config = (preset(args.preset) if args.preset else train_defaults()).override(**overrides)
     config.validate()
     return config
