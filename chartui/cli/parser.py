@@ -94,7 +94,8 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     train.add_argument("corpus", help="corpus name (see `chartui corpora`) or path to a text file")
     train.add_argument("--preset", default=None,
                        help="default (fast on a CPU), lesson (the LSTMCell lesson) or anna "
-                            "(the Anna Karenina tutorial); options below override it")
+                            "(the Anna Karenina tutorial); options below override it. Without "
+                            "it: the [train] table of your config file, if any (see the README)")
     _add_setting_options(train)
     train.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
     train.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
