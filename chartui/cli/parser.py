@@ -103,6 +103,9 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     train.add_argument("--encoding", help="text encoding of the corpus file (default UTF-8)")
     train.add_argument("--corpora-dir", action="append", metavar="DIR")
     train.add_argument("--json", action="store_true", help="one JSON object per line")
+    train.add_argument("--tensorboard", metavar="DIR",
+                       help="also write the losses, learning rate, speed and samples to DIR for "
+                            "TensorBoard (needs pip install 'chartui[tensorboard]')")
 
     sample = _Parser(prog="chartui sample", description=(
         "Stream text from a trained model to stdout. Temperature: low is conservative, high is "

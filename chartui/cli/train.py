@@ -8,7 +8,7 @@ import json
 import signal
 import sys
 
-from chartui.cli.parser import train_config_from_args
+from chartui.cli.parser import UsageError, train_config_from_args
 from chartui.cli.started import STARTED_AT
 from chartui.errors import ChartuiError, is_out_of_memory
 from chartui.terminal import ENDINGS, detach_from_terminal, hangup_signals
@@ -52,6 +52,11 @@ class ProgressPrinter:
 
 def cmd_train(args: argparse.Namespace) -> int:
     # Settings and the corpus are checked before torch is imported, so mistakes show at once.
+    if args.tensorboard:
+        from chartui.tensorboard_log import folder_problem, missing_extra
+        problem = missing_extra() or folder_problem(args.tensorboard)
+        if problem:
+            raise UsageError(problem)
     payload = None
     if args.resume:
         from chartui.checkpoint import load_checkpoint
@@ -60,6 +65,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     from chartui.corpus import load_corpus
     corpus = load_corpus(args.corpus, encoding=args.encoding, vocabulary=config.vocabulary,
                          extra_dirs=args.corpora_dir)
+    board = _open_tensorboard(args.tensorboard)
+    try:
+        return _train(args, config, corpus, payload, board)
+    finally:  # every way out, a stop by signal and a second Ctrl+C included
+        if board is not None:
+            try:
+                board.close()
+            except OSError as exc:
+                print(f"chartui: warning: the TensorBoard files may be incomplete ({exc})",
+                      file=sys.stderr, flush=True)
+
+
+def _open_tensorboard(folder: str | None):
+    """The TensorBoard listener for --tensorboard DIR, or None."""
+    if not folder:
+        return None
+    from chartui.tensorboard_log import TensorBoardLog
+    return TensorBoardLog(folder)
+
+
+def _train(args: argparse.Namespace, config, corpus, payload, board) -> int:
     from chartui.progress import RunState
     from chartui.trainer import Trainer
 
@@ -76,6 +102,14 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"({trainer.precision.name}); preset {config.preset}")
 
     def listener(p):
+        nonlocal board
+        if board is not None:
+            try:
+                board(p)
+            except OSError as exc:  # a full disk, say: training goes on without it
+                board = None
+                print(f"chartui: warning: stopped writing TensorBoard files ({exc})",
+                      file=sys.stderr, flush=True)
         try:
             show(p)
             if p.event == "step" and p.message:  # a checkpoint could not be written: go on
