@@ -148,6 +148,41 @@ def test_a_checkpoint_of_two_ranks_samples_and_resumes_with_one(two_ranks, faq, 
     assert done.state == "finished" and done.step == STEPS + 10
 
 
+def _rank_is_told_to_stop(rank: int, port: int, folder: str) -> None:
+    """One rank of a run in which only rank 1 is told to stop (as a hang-up might reach one
+    machine first), after step 12; each writes down where it stopped."""
+    from chartui.corpus import load_corpus
+    from chartui.distributed import joined
+    torch.set_num_threads(1)
+    os.environ.update({"WORLD_SIZE": "2", "RANK": str(rank), "LOCAL_RANK": str(rank),
+                       "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
+    with joined("cpu") as (world, device):
+        trainer = Trainer(load_corpus(str(FAQ)), tiny_config(**SETTINGS), device=device,
+                          checkpoint_dir=Path(folder) / "ck", world=world)
+
+        def told() -> bool:  # asked before every step, as a signal handler would have set it
+            if rank == 1 and trainer.step >= 12:
+                trainer.stop("hangup")
+                return True
+            return False
+
+        done = trainer.run(should_stop=told)
+        Path(folder, f"rank{rank}.json").write_text(json.dumps(done.to_json()))
+
+
+@pytest.mark.slow
+def test_a_stop_that_reaches_one_rank_stops_both_at_the_same_step(tmp_path):
+    torch.multiprocessing.spawn(_rank_is_told_to_stop, args=(_free_port(), str(tmp_path)),
+                                nprocs=2, join=True)
+    ends = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert ends[0]["step"] == ends[1]["step"] == 12
+    assert ends[0]["state"] == ends[1]["state"] == "hangup"  # rank 0 says why rank 1 stopped
+    saved = load_checkpoint(ends[0]["checkpoint"])
+    assert saved["step"] == 12
+    record = json.loads(next((tmp_path / "ck" / "runs").glob("*.json")).read_text())
+    assert record["state"] == "hangup"
+
+
 # --- two processes under torchrun, as a user starts them ----------------------------------------
 
 def _torchrun(*args, folder: Path) -> subprocess.Popen:
