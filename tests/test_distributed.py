@@ -26,6 +26,7 @@ from helpers import FAQ, REPO, tiny_config
 STEPS = 30
 SETTINGS = dict(iterations=STEPS, eval_every=15, dropout=0.0)  # no dropout: the same maths at any N
 TORCHRUN = Path(sys.executable).with_name("torchrun")
+needs_torchrun = pytest.mark.skipif(not TORCHRUN.exists(), reason="no torchrun beside python")
 CLI_SETTINGS = ["--embedding", "16", "--hidden", "48", "--batch-size", "16", "--seq-len", "32",
                 "--eval-every", "15", "--eval-chars", "4096", "--sample-every", "0",
                 "--precision", "fp32", "--seed", "7"]
@@ -62,6 +63,7 @@ def test_each_rank_reads_its_share_of_the_global_batch(faq, batching):
         assert torch.equal(torch.cat([p[1] for p in parts]), y)
 
 
+@pytest.mark.e2e
 def test_the_app_is_refused_under_torchrun():
     env = {**os.environ, "WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0"}
     result = subprocess.run([sys.executable, "-m", "chartui"], capture_output=True, text=True,
@@ -197,6 +199,7 @@ def _torchrun(*args, folder: Path) -> subprocess.Popen:
 
 @pytest.mark.slow
 @pytest.mark.e2e
+@needs_torchrun
 def test_torchrun_resumes_a_single_process_checkpoint_with_two_ranks(trained_run, tmp_path):
     """`trained_run` was trained by one process for 20 steps (batch 16); two ranks go on."""
     run = _torchrun("--resume", trained_run.path, "--iterations", 30, folder=tmp_path / "ck")
@@ -215,6 +218,7 @@ def test_torchrun_resumes_a_single_process_checkpoint_with_two_ranks(trained_run
 
 @pytest.mark.slow
 @pytest.mark.e2e
+@needs_torchrun
 def test_ctrl_c_stops_both_ranks_together_and_rank_0_saves(tmp_path):
     run = _torchrun("--iterations", 100000, folder=tmp_path / "ck")
     try:
