@@ -149,6 +149,13 @@ class Trainer(ControlledRun):
         self._main_rng = torch.get_rng_state()
         self.batches.restore(point.rng, point.stream)
 
+    def pause(self) -> None:
+        """Pause between steps (`ControlledRun.pause`); not with several processes, which
+        could only wait for one another: pausing is the app's, and the app does not run under
+        torchrun."""
+        if not self.world.active:
+            super().pause()
+
     # --- what the run is --------------------------------------------------------------------------
 
     @property

@@ -63,6 +63,34 @@ def test_each_rank_reads_its_share_of_the_global_batch(faq, batching):
         assert torch.equal(torch.cat([p[1] for p in parts]), y)
 
 
+class _Heard(World):
+    """A world whose ranks' reports before a step are given (no other processes)."""
+
+    def __init__(self, rows):
+        super().__init__(rank=1, size=2)
+        object.__setattr__(self, "rows", np.array(rows, dtype=float))
+
+    def gather_floats(self, values):
+        return self.rows
+
+
+def test_ranks_agree_on_rank_0s_clock_and_on_a_stop_any_of_them_heard(faq, tmp_path):
+    from chartui.progress import RunState
+    trainer = Trainer(faq, tiny_config(), device="cpu", checkpoint_dir=tmp_path)
+    # rows: (stop code: 0 none, 1 stopped, 2 hangup, 3 interrupted; save asked; elapsed; reserve)
+    trainer.world = _Heard([[0, 0, 5.0, 1.0], [0, 0, 9.0, 3.0]])
+    assert trainer._agree(9.0, 3.0, None) == (5.0, 1.0)  # rank 0's clock, whatever this one's
+    assert trainer._agreed_stop is None and not trainer._save_asked()
+    assert trainer._reason_to_end(5.0, 1.0, None) is None
+    trainer.world = _Heard([[0, 1, 6.0, 1.0], [2, 0, 9.0, 3.0]])  # rank 1 heard a hang-up
+    trainer._agree(9.0, 3.0, None)
+    assert trainer._save_asked()
+    assert trainer._reason_to_end(6.0, 1.0, None) is RunState.HANGUP
+    trainer.world = _Heard([[3, 0, 7.0, 1.0], [2, 0, 9.0, 3.0]])  # the first reason stands
+    trainer._agree(9.0, 3.0, None)
+    assert trainer._reason_to_end(7.0, 1.0, None) is RunState.HANGUP
+
+
 @pytest.mark.e2e
 def test_the_app_is_refused_under_torchrun():
     env = {**os.environ, "WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0"}
