@@ -154,6 +154,12 @@ def joined(requested_device: str, environ: Mapping[str, str] | None = None
     if not world.active:
         yield world, requested_device
         return
+    env = os.environ if environ is None else environ
+    missing = [name for name in ("MASTER_ADDR", "MASTER_PORT") if not env.get(name)]
+    if missing:
+        raise ChartuiError(f"WORLD_SIZE is {world.size} but {' and '.join(missing)} "
+                           f"{'is' if len(missing) == 1 else 'are'} not set; start several "
+                           "processes with torchrun (see the README)")
     device_name = device_for(world, requested_device)
     device = torch.device(device_name)
     if device.type == "cuda":

@@ -17,7 +17,8 @@ import torch
 
 from chartui.batches import Batches
 from chartui.checkpoint import load_checkpoint, load_model
-from chartui.distributed import World, device_for
+from chartui.distributed import World, device_for, joined
+from chartui.errors import ChartuiError
 from chartui.sampling import sample_text
 from chartui.trainer import Trainer
 
@@ -47,6 +48,9 @@ def test_the_world_comes_from_torchruns_variables_and_is_single_without_them():
     assert single.share({"a": 1}) == {"a": 1}
     assert device_for(single, "auto") == "auto"
     assert device_for(world, "cpu") == "cpu"
+    with pytest.raises(ChartuiError, match="MASTER_ADDR and MASTER_PORT are not set"):
+        with joined("cpu", {"WORLD_SIZE": "2", "RANK": "0"}):
+            pass
 
 
 @pytest.mark.parametrize("batching", ["stream", "random"])
@@ -111,7 +115,6 @@ def _free_port() -> int:
 def _rank_trains(rank: int, port: int, folder: str) -> None:
     """One rank of a two-process run: train, then write its weights for the test to compare."""
     from chartui.corpus import load_corpus
-    from chartui.distributed import joined
     torch.set_num_threads(1)
     env = {"WORLD_SIZE": "2", "RANK": str(rank), "LOCAL_RANK": str(rank),
            "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
@@ -182,7 +185,6 @@ def _rank_is_told_to_stop(rank: int, port: int, folder: str) -> None:
     """One rank of a run in which only rank 1 is told to stop (as a hang-up might reach one
     machine first), after step 12; each writes down where it stopped."""
     from chartui.corpus import load_corpus
-    from chartui.distributed import joined
     torch.set_num_threads(1)
     os.environ.update({"WORLD_SIZE": "2", "RANK": str(rank), "LOCAL_RANK": str(rank),
                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
