@@ -29,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {"app": cmd_app, "train": cmd_train, "sample": cmd_sample,
                "corpora": cmd_corpora, "runs": cmd_runs, "serve": cmd_serve}[command]
     try:
+        if command in ("app", "serve") and os.environ.get("WORLD_SIZE", "1") not in ("", "0", "1"):
+            raise UsageError("the app cannot run under torchrun (one model over several "
+                             "processes is for `chartui train`); start it without torchrun")
         return handler(args)
     except ChartuiError as exc:
         print(f"chartui: error: {exc}", file=sys.stderr)

@@ -1,5 +1,6 @@
 """`chartui train`: a run with progress lines (or JSON), stopped and saved on Ctrl+C,
-SIGTERM or a hang-up."""
+SIGTERM or a hang-up. Under torchrun, one of several processes training one model
+(`chartui.distributed`): rank 0 prints, the others are quiet but for errors."""
 
 from __future__ import annotations
 
@@ -65,16 +66,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     from chartui.corpus import load_corpus
     corpus = load_corpus(args.corpus, encoding=args.encoding, vocabulary=config.vocabulary,
                          extra_dirs=args.corpora_dir)
-    board = _open_tensorboard(args.tensorboard)
-    try:
-        return _train(args, config, corpus, payload, board)
-    finally:  # every way out, a stop by signal and a second Ctrl+C included
-        if board is not None:
-            try:
-                board.close()
-            except OSError as exc:
-                print(f"chartui: warning: the TensorBoard files may be incomplete ({exc})",
-                      file=sys.stderr, flush=True)
+    from chartui.distributed import joined
+
+    with joined(args.device) as (world, device):
+        board = _open_tensorboard(args.tensorboard) if world.main else None
+        try:
+            return _train(args, config, corpus, payload, world, device, board)
+        finally:  # every way out, a stop by signal and a second Ctrl+C included
+            if board is not None:
+                try:
+                    board.close()
+                except OSError as exc:
+                    print(f"chartui: warning: the TensorBoard files may be incomplete ({exc})",
+                          file=sys.stderr, flush=True)
 
 
 def _open_tensorboard(folder: str | None):
@@ -85,13 +89,18 @@ def _open_tensorboard(folder: str | None):
     return TensorBoardLog(folder)
 
 
-def _train(args: argparse.Namespace, config, corpus, payload, board) -> int:
+def _train(args: argparse.Namespace, config, corpus, payload, world, device: str,
+           board) -> int:
     from chartui.progress import RunState
     from chartui.trainer import Trainer
 
-    trainer = Trainer(corpus, config, device=args.device, checkpoint_dir=args.checkpoint_dir,
-                      resume=args.resume, resume_payload=payload, started_at=STARTED_AT)
-    if args.json:
+    trainer = Trainer(corpus, config, device=device, checkpoint_dir=args.checkpoint_dir,
+                      resume=args.resume, resume_payload=payload, started_at=STARTED_AT,
+                      world=world)
+    if not world.main:  # rank 0 says how the run goes; the others only their errors
+        def show(p):
+            pass
+    elif args.json:
         def show(p):
             if p.event != "done":  # the done line below has its own, documented shape
                 print(json.dumps(p.to_json()), flush=True)
@@ -112,7 +121,7 @@ def _train(args: argparse.Namespace, config, corpus, payload, board) -> int:
                       file=sys.stderr, flush=True)
         try:
             show(p)
-            if p.event == "step" and p.message:  # a checkpoint could not be written: go on
+            if p.event == "step" and p.message and world.main:  # a save failed: go on
                 if getattr(show, "live", False):
                     sys.stdout.write("\r\x1b[2K")  # not in the middle of the progress line
                     sys.stdout.flush()
@@ -142,6 +151,9 @@ def _train(args: argparse.Namespace, config, corpus, payload, board) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if not world.main:
+        failed = done.state is RunState.DIVERGED or trainer.final_save_error
+        return 1 if failed else 0
     if args.json:
         print(json.dumps({"event": "done", "step": done.step, "train_loss": done.train_loss,
                           "val_loss": done.val_loss, "chars_per_s": done.chars_per_s,
