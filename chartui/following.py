@@ -141,7 +141,7 @@ def find_run_log(path: str | Path | None, checkpoint_dir: str | Path = "checkpoi
         folder = folder.parent  # the runs/ folder itself was given
     runs, _ = list_runs(folder)
     if not runs:
-        raise ChartuiError(f"no runs logged in {folder / RUNS_FOLDER}: start one with "
+        raise ChartuiError(f"no runs logged in {folder.absolute() / RUNS_FOLDER}: start one with "
                            "`chartui train` (under nohup or tmux), then watch it")
     live = [run for run in runs if run.status().live]
     chosen = live[0] if live else runs[0]
