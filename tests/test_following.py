@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -17,21 +16,13 @@ from chartui.progress import RunState
 from chartui.runs import RUNS_FOLDER, RunRecord, write_run
 from chartui.trainer import Trainer
 
-from helpers import tiny_config
+from helpers import run_record, tiny_config
 
 NOW = 1_800_000_000.0
 
 
 def live_record(run_id="20261201-120000-faq-0001", **changes) -> RunRecord:
-    """A run log of a run training in this very process (so it is judged alive)."""
-    values = dict(id=run_id, started_at="2026-12-01T12:00:00.000+00:00",
-                  corpus={"name": "faq", "source": "faq", "fingerprint": "x"},
-                  config={"batch_size": 8, "seq_len": 32, "max_time": 300.0,
-                          "iterations": None, "num_layers": 1, "hidden_size": 48},
-                  parameters=1234, device="cpu", precision="fp32", pid=os.getpid(),
-                  host=socket.gethostname(), heartbeat=NOW)
-    values.update(changes)
-    return RunRecord(**values)
+    return run_record(run_id, heartbeat=NOW, **changes)
 
 
 def dead_pid() -> int:
