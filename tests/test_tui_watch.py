@@ -154,3 +154,16 @@ def test_chartui_watch_refuses_in_one_sentence(tmp_path, capsys, monkeypatch):
     write_run(run_record(), tmp_path / "checkpoints")  # a run, but no terminal here
     assert main(["watch"]) == 1
     assert "needs an interactive terminal" in capsys.readouterr().err
+
+
+def test_chartui_watch_in_a_real_process(tmp_path):
+    """Its help, and a refusal with no traceback, from the real command."""
+    help_text = subprocess.run([sys.executable, "-m", "chartui", "watch", "--help"],
+                               capture_output=True, text=True, timeout=60)
+    assert help_text.returncode == 0 and "RUN_LOG|CHECKPOINT_DIR" in help_text.stdout
+    refused = subprocess.run([sys.executable, "-m", "chartui", "watch", str(tmp_path)],
+                             capture_output=True, text=True, timeout=60,
+                             stdin=subprocess.DEVNULL)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith("chartui: error: no runs logged in")
+    assert refused.stderr.count("\n") == 1

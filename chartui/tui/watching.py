@@ -141,5 +141,6 @@ class Watching:
         if not self.active or followed is None or not followed.ended or \
                 not followed.checkpoint:
             return False
+        self.screen.app.clear_notifications()  # the offer is taken up
         self.screen.checkpoints.open(followed.checkpoint, resume=False)
         return True
