@@ -44,6 +44,7 @@ async def test_the_app_follows_a_run_log_says_stalled_and_opens_the_final_checkp
         assert "Train" not in keys and "Stop" not in keys and "Save" not in keys
         assert "Set" not in keys and "Corpus" not in keys and "Open" in keys
         assert not main_screen.check_action("toggle_training", ())
+        assert main_screen.chart.figure().empty == "waiting for the run's first steps"
         await press(pilot, "t", "x", "w")  # unavailable: nothing starts
         assert main_screen.train_state is RunState.IDLE and main_screen.training.run is None
 
@@ -90,6 +91,7 @@ async def test_the_app_follows_a_run_log_says_stalled_and_opens_the_final_checkp
         assert main_screen.checkpoints.opened.path == trained_checkpoint.path
         assert not main_screen.watching.active and "WATCHING" not in status_text(app)
         assert "Train" in key_bar_text(app) and main_screen.check_action("toggle_training", ())
+        assert main_screen.chart.empty == "press t to train"
         main_screen.generate("Th")
         await wait_for(pilot, lambda: main_screen.generation_panel.worker is None,
                        what="generation")

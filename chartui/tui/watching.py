@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from chartui.following import POLL_EVERY_S, Followed, RunFollower, corpus_to_load
-from chartui.tui.widgets.loss_chart import SampleView
+from chartui.tui.widgets.loss_chart import Figure, SampleView
 
 # the actions that would train, or change what the next run trains on
 WATCH_DISABLED = frozenset({"toggle_training", "stop_training", "save_checkpoint", "settings",
@@ -64,6 +64,7 @@ class Watching:
         screen.training.forget()  # the watched run is on show now, not the app's last one
         screen.checkpoints.opened = None
         self._timer = screen.set_interval(POLL_EVERY_S, self.poll)
+        screen.chart.empty = "waiting for the run's first steps"
         self._keys_changed()
         record = followed.record
         if corpus_to_load(record) != screen.corpus_name and not screen.corpus_loading:
@@ -81,6 +82,7 @@ class Watching:
         if self._timer is not None:
             self._timer.stop()
         self.follower, self.latest, self._timer = None, None, None
+        self.screen.chart.empty = Figure.empty
         self.screen.status.show(watching="", stalled=False)
         self._keys_changed()
 
