@@ -73,6 +73,7 @@ def test_watching_a_run_another_process_trains(tmp_path):
         command = (f"{sys.executable} -m chartui watch {tmp_path}; echo EXITED-$?; sleep 30")
         assert tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24",
                     command).returncode == 0
+        wait_for_screen(session, lambda s: "read-only" in s)  # the notice shows
         wait_for_screen(session, lambda s: "WATCHING" in s and "TRAINING" in s
                         and "Sample at step" in s)
         text = screen(session)

@@ -69,9 +69,10 @@ class Watching:
         record = followed.record
         if corpus_to_load(record) != screen.corpus_name and not screen.corpus_loading:
             screen.load_corpus(corpus_to_load(record))
+        later = "" if followed.ended else " When it ends, o opens its final checkpoint."
         screen.notify(f"{notice + '. ' if notice else ''}Watching {record.id}, read-only: its "
-                      "training is not this app's (q leaves it running). When it ends, o "
-                      "opens its final checkpoint", title="Watch", timeout=8)
+                      f"training is not this app's (q leaves it running).{later}",
+                      title="Watch", timeout=8)
         self.show(followed)
         return True
 

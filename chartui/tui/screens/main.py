@@ -117,8 +117,9 @@ class MainScreen(Screen):
         if self.startup.checkpoint or self.startup.resume:
             self.checkpoints.open(self.startup.checkpoint or self.startup.resume,
                                   resume=bool(self.startup.resume))
-        if self.startup.watch:
-            self.watching.start(self.startup.watch, self.startup.watch_notice)
+        if self.startup.watch:  # once the screen is up, so that its notices show
+            self.call_after_refresh(self.watching.start, self.startup.watch,
+                                    self.startup.watch_notice)
 
     @property
     def status(self) -> StatusBar:
