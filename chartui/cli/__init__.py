@@ -1,5 +1,5 @@
 """The `chartui` command: the TUI by default, and headless `train`, `sample`, `corpora`, `runs`
-and `serve`.
+and `serve`; `watch` opens the TUI read-only on a run another process trains.
 
 Every problem a user can fix ends as one line on stderr and a non-zero exit status.
 """
@@ -14,11 +14,12 @@ from chartui.cli.parser import UsageError, build_parser, train_config_from_args
 from chartui.cli.sample import cmd_sample
 from chartui.cli.started import STARTED_AT  # set as chartui.cli loads: --max-time counts it
 from chartui.cli.train import cmd_train
+from chartui.cli.watch import cmd_watch
 from chartui.errors import ChartuiError, is_out_of_memory
 
 __all__ = ["STARTED_AT", "build_parser", "main", "train_config_from_args"]
 
-COMMANDS = ("train", "sample", "corpora", "runs", "serve")
+COMMANDS = ("train", "sample", "corpora", "runs", "serve", "watch")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,7 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = argv[0] if argv and argv[0] in COMMANDS else "app"
     args = parsers[command].parse_args(argv[1:] if command != "app" else argv)
     handler = {"app": cmd_app, "train": cmd_train, "sample": cmd_sample,
-               "corpora": cmd_corpora, "runs": cmd_runs, "serve": cmd_serve}[command]
+               "corpora": cmd_corpora, "runs": cmd_runs, "serve": cmd_serve,
+               "watch": cmd_watch}[command]
     try:
         if command in ("app", "serve") and os.environ.get("WORLD_SIZE", "1") not in ("", "0", "1"):
             raise UsageError("the app cannot run under torchrun (one model over several "

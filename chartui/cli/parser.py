@@ -76,7 +76,8 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     app = _Parser(prog="chartui", description=(
         "A terminal playground for character-level language models. With no command, opens the "
         "app on CORPUS (default: pydocs, the Python docs that ship with Python)."),
-        epilog="Commands: chartui train | sample | corpora | runs | serve (each has --help).")
+        epilog="Commands: chartui train | sample | corpora | runs | serve | watch (each has "
+               "--help).")
     app.add_argument("corpus", nargs="?", default=None,
                      help="corpus name (see `chartui corpora`) or path to a text file")
     app.add_argument("--checkpoint", metavar="CKPT", help="open a trained model")
@@ -160,8 +161,20 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     serve.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
     serve.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
     serve.add_argument("--corpora-dir", action="append", metavar="DIR")
+    watch = _Parser(prog="chartui watch", description=(
+        "Open the app read-only on a run another process is training (chartui train under "
+        "nohup or tmux, rank 0 of a torchrun job), following its run log: status line, chart, "
+        "latest sample. A log that stops changing is shown as stalled; when the run ends, o "
+        "opens its final checkpoint to generate from. Quitting leaves the run alone."))
+    watch.add_argument("path", nargs="?", default=None, metavar="RUN_LOG|CHECKPOINT_DIR",
+                       help="a run log (<checkpoint folder>/runs/<run id>.json), or a "
+                            "checkpoint folder: its newest live run (else its newest run). "
+                            "Default: the newest live run in --checkpoint-dir")
+    watch.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
+    watch.add_argument("--device", default="auto",
+                       help="for training once a checkpoint is opened: auto, cpu, cuda, mps")
     return {"app": app, "train": train, "sample": sample, "corpora": corpora, "runs": runs,
-            "serve": serve}
+            "serve": serve, "watch": watch}
 
 
 # --- commands -----------------------------------------------------------------------------------

@@ -24,6 +24,12 @@ t starts a new run with the current settings (e), pauses it and resumes it. x st
 saves a checkpoint; the next t starts a fresh run. To continue an old run, open its checkpoint
 with o and choose Resume. Checkpoints go to the checkpoints/ folder.
 
+r lists every run in that folder: space marks runs, c compares their validation curves, and
+enter on a run another process is training (chartui train under nohup or tmux) watches it,
+read-only, as chartui watch does: the status line says WATCHING and its state (STALLED when its
+log has been silent for 15 s), and t, x, w, e and c are off. When it ends, o opens its final
+checkpoint to generate from.
+
 v opens the neuron view: the generated text (or the start of the corpus; s switches) coloured
 by one unit of the LSTM: cool colours negative, warm ones positive. ← → move between units,
 ↑ ↓ between layers, k between the hidden state h and the cell state c. f picks a feature (inside

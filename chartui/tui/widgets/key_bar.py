@@ -6,7 +6,10 @@ screen while a text box has focus.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import Static
 
 from chartui.tui import widget_css
@@ -22,6 +25,24 @@ class KeyBar(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.keys: list[tuple[str, str]] = []
+
+    def show_bindings(self, bindings: Iterable[Binding],
+                      key_display: Callable[[Binding], str]) -> None:
+        """Every shown binding, its key as `key_display` gives it; a group's keys (e.g. [ ])
+        share one label."""
+        keys: list[tuple[str, str]] = []
+        for binding in bindings:
+            if not binding.show:
+                continue
+            shown = key_display(binding)
+            if binding.group is not None:
+                if keys and keys[-1][1] == binding.group.description:
+                    keys[-1] = (f"{keys[-1][0]} {shown}", keys[-1][1])
+                else:
+                    keys.append((shown, binding.group.description))
+            else:
+                keys.append((shown, binding.description))
+        self.show_keys(keys)
 
     def show_keys(self, keys: list[tuple[str, str]]) -> None:
         self.keys = keys
