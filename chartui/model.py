@@ -45,9 +45,10 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> ModelConfig:
-        """The config saved in a checkpoint; a field it lacks (e.g. `cell`, in a checkpoint
-        from before cells could be chosen) takes its default."""
-        return cls(**{k: values[k] for k in cls.__dataclass_fields__ if k in values})
+        """The config saved in a checkpoint (KeyError if a field is missing). Only `cell` may
+        be: checkpoints from before cells could be chosen hold LSTMs."""
+        values = {"cell": "lstm", **values}
+        return cls(**{k: values[k] for k in cls.__dataclass_fields__})
 
 
 # A fused kernel's call for one layer: (input, h0, c0, weights, training) -> (output, h, c),

@@ -139,3 +139,38 @@ def test_chartui_train_with_a_gru_and_a_bad_cell(tmp_path):
         (line,) = [line for line in refused.stderr.splitlines() if line.strip()]
         assert ("cell 'foo' is not allowed: use one of: lstm, gru, rnn" in line
                 if "foo" in args else "cell cannot change" in line), line
+
+
+async def test_the_app_names_a_gru_it_opens_and_an_rnn_it_trains(gru_run, tmp_path):
+    from tui_helpers import (
+        app_for,
+        press,
+        record_notifications,
+        settle,
+        small_config,
+        start_training,
+        wait_for,
+    )
+    _, _, done, _ = gru_run
+    app = app_for(tmp_path, checkpoint=done.checkpoint)
+    main = app.main
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        await wait_for(pilot, lambda: main.checkpoints.opened is not None, what="opened")
+        assert "· GRU " in str(main.status.render()) and "params" in str(main.status.render())
+
+    app = app_for(tmp_path / "rnn", config=small_config(cell="rnn"))
+    main = app.main
+    async with app.run_test(size=(100, 32)) as pilot:
+        notes = record_notifications(app)
+        await start_training(pilot, app)
+        assert "· RNN " in str(main.status.render())
+        assert ("information", "training RNN cells in fp32 (as asked)") in notes
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: main.train_state == "stopped", what="stop")
+    lstm = app_for(tmp_path / "lstm")
+    async with lstm.run_test(size=(100, 32)) as pilot:
+        await start_training(pilot, lstm)
+        assert "LSTM" not in str(lstm.main.status.render())  # the default cell goes unnamed
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: lstm.main.train_state == "stopped", what="stop")

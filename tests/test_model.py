@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from chartui.config import CELLS, TrainConfig, parameter_count, preset
+from chartui.config import CELLS, PRESETS, TrainConfig, parameter_count, preset
 from chartui.errors import ChartuiError
 from chartui.model import CELL_TYPES, CharRNN, ModelConfig
 from chartui.stepper import CellStepper
@@ -80,8 +80,11 @@ def test_a_config_without_a_cell_is_an_lstm_and_an_unknown_cell_is_refused():
     model = CharRNN(ModelConfig.from_dict(old))
     assert model.config.cell == "lstm" and isinstance(model.cells[0], torch.nn.LSTMCell)
     assert tuple(CELL_TYPES) == CELLS
+    assert {config.cell for config in PRESETS.values()} == {"lstm"}  # the presets stay LSTMs
     with pytest.raises(ChartuiError, match="unknown cell 'foo'; use one of: lstm, gru, rnn"):
         CharRNN(ModelConfig(9, cell="foo"))
+    with pytest.raises(KeyError):  # any other field is still required
+        ModelConfig.from_dict({k: v for k, v in old.items() if k != "hidden_size"})
 
 
 def test_lesson_preset_builds_the_lessons_model():
