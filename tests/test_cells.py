@@ -163,6 +163,8 @@ async def test_the_app_names_a_gru_it_opens_and_an_rnn_it_trains(gru_run, tmp_pa
     main = app.main
     async with app.run_test(size=(100, 32)) as pilot:
         notes = record_notifications(app)
+        await settle(pilot, app)
+        assert "· RNN " in str(main.status.render())  # the size the settings would build
         await start_training(pilot, app)
         assert "· RNN " in str(main.status.render())
         assert ("information", "training RNN cells in fp32 (as asked)") in notes
