@@ -95,7 +95,8 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     train.add_argument("corpus", help="corpus name (see `chartui corpora`) or path to a text file")
     train.add_argument("--preset", default=None,
                        help="default (fast on a CPU), lesson (the LSTMCell lesson) or anna "
-                            "(the Anna Karenina tutorial); options below override it")
+                            "(the Anna Karenina tutorial); options below override it. Without "
+                            "it: the [train] table of your config file, if any (see the README)")
     _add_setting_options(train)
     train.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
     train.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
@@ -174,7 +175,8 @@ def train_config_from_args(args: argparse.Namespace, resume_payload: dict | None
                                "keeps its settings; leave out --preset (single options such as "
                                "--lr can still be changed)")
         config = resume_config(resume_payload, overrides)
-    else:
-        config = preset(args.preset or "default").override(**overrides)
+    else:  # without --preset, the user's [train] defaults (chartui.user_config)
+        from chartui.user_config import train_defaults
+        config = (preset(args.preset) if args.preset else train_defaults()).override(**overrides)
     config.validate()
     return config

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from chartui.vocab import Vocabulary
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
+SHORT_HEIGHT = 26  # below this the generation console packs tighter, so the chart keeps 3 rows
 
 
 class MainScreen(Screen):
@@ -129,6 +130,7 @@ class MainScreen(Screen):
         width, height = size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "too-small")
+        self.set_class(height < SHORT_HEIGHT, "-short")
         if small:
             self.query_one("#too-small", Static).update(
                 f"chartui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is "
@@ -311,6 +313,9 @@ class MainScreen(Screen):
 
     def action_top_k(self, direction: int) -> None:
         self.generation_panel.change_top_k(direction, self.vocab_size())
+
+    def action_top_p(self, direction: int) -> None:
+        self.generation_panel.change_top_p(direction)
 
     def action_toggle_inspector(self) -> None:
         self.generation_panel.toggle_inspector()

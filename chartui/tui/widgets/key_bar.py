@@ -31,17 +31,24 @@ class KeyBar(Static):
         self.redraw()
 
     def redraw(self) -> None:
+        """The keys on as few lines as the width allows, two spaces apart; one space apart when
+        that saves a line (a narrow terminal)."""
         width = self.content_size.width or 80
+        text = min((self._layout(width, gap) for gap in (GAP, " ")),
+                   key=lambda laid: laid.plain.count("\n"))
+        self.update(text)
+
+    def _layout(self, width: int, gap: str) -> Text:
         text, used = Text(no_wrap=True, overflow="crop"), 0
         for key, label in self.keys:
             size = len(key) + 1 + len(label)
-            if used and used + len(GAP) + size > width:
+            if used and used + len(gap) + size > width:
                 text.append("\n")
                 used = 0
             elif used:
-                text.append(GAP)
-                used += len(GAP)
+                text.append(gap)
+                used += len(gap)
             text.append(key, "bold reverse")
             text.append(" " + label)
             used += size
-        self.update(text)
+        return text
