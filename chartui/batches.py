@@ -1,7 +1,7 @@
 """How a run reads its text: batches for the training steps, the held-out text for evaluations.
 
 Training batches are windows at random places (`batching="random"`, the lesson's way) or the
-text read as continuous streams (`"stream"`) with the LSTM state carried from one batch to the
+text read as continuous streams (`"stream"`) with the model's state carried from one batch to the
 next. Where the reading is (the random windows' generator, the streams' position and state) goes
 into checkpoints, so that a resumed run reads on as if it had never stopped.
 """
@@ -16,7 +16,7 @@ from chartui.config import TrainConfig
 from chartui.distributed import World
 from chartui.model import CharRNN
 
-LSTMState = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, rows, hidden)
+RecurrentState = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, rows, hidden)
 
 
 class Batches:
@@ -32,14 +32,14 @@ class Batches:
         self.rows = slice(self.world.rank * share, (self.world.rank + 1) * share)
         self.generator = torch.Generator().manual_seed(config.seed)  # the random windows' places
         self.position = 0  # where the streams read next
-        self.carried_state: LSTMState | None = None  # the LSTM's at the streams' ends, float32
+        self.carried_state: RecurrentState | None = None  # at the streams' ends, float32
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs and targets (the same text shifted by one), shape (batch, seq_len).
 
         "random": windows at random places (the lesson's way; each starts from a zero state).
         "stream": the text read as `batch_size` continuous streams that start at evenly spaced
-        places and wrap around at the end; the LSTM state is carried from one batch to the next
+        places and wrap around at the end; the state (h, c) is carried from one batch to the next
         (truncated backpropagation through time, as in char-rnn and the Anna tutorial).
         With several processes, each reads only its share (`rows`) of the batch's windows.
         """
@@ -56,8 +56,8 @@ class Batches:
         windows = torch.from_numpy(self.data[index].astype(np.int64)).to(self.device)
         return windows[:, :-1], windows[:, 1:]
 
-    def state_for(self, rows: int) -> LSTMState | None:
-        """The LSTM state a batch of `rows` windows starts from: the streams' carried state, or
+    def state_for(self, rows: int) -> RecurrentState | None:
+        """The state a batch of `rows` windows starts from: the streams' carried state, or
         None (zeros) for random windows, at the very start, or when the batch size changed (a
         resumed run: then the streams start afresh)."""
         state = self.carried_state if self.config.batching == "stream" else None
@@ -65,7 +65,7 @@ class Batches:
             return None
         return state
 
-    def carry(self, state: LSTMState) -> None:
+    def carry(self, state: RecurrentState) -> None:
         """Keep the state a batch ended in for the next one (streams only; in float32, as saved)."""
         if self.config.batching == "stream":
             self.carried_state = (state[0].detach().float(), state[1].detach().float())

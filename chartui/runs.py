@@ -113,6 +113,12 @@ class RunRecord:
         return str(self.corpus.get("name", "?"))
 
     @property
+    def cell(self) -> str:
+        """The model's recurrent cell (lstm, gru or rnn); logs from before cells could be
+        chosen were all LSTMs."""
+        return str(self.config.get("cell", "lstm"))
+
+    @property
     def started(self) -> datetime:
         return datetime.fromisoformat(self.started_at)
 

@@ -20,7 +20,7 @@ from chartui.model import CharRNN
 from chartui.stepper import CellStepper
 from chartui.vocab import Vocabulary
 
-FUSED_PRIME_LENGTH = 256  # longer primes run through torch.lstm rather than step by step
+FUSED_PRIME_LENGTH = 256  # longer primes run through the cell's fused kernel (torch.lstm, ...)
 
 
 def next_char_distribution(logits: np.ndarray, temperature: float, top_k: int | None = None,

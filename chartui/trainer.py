@@ -108,7 +108,8 @@ class Trainer(ControlledRun):
 
         torch.manual_seed(config.seed)
         new_model = CharRNN(ModelConfig(len(corpus.vocab), config.embedding_dim,
-                                         config.hidden_size, config.num_layers, config.dropout))
+                                         config.hidden_size, config.num_layers, config.dropout,
+                                         config.cell))
         self.batches = Batches(self.train_data, config, self.device, world)
         self._start_from(StartPoint(new_model) if payload is None
                          else StartPoint.of(payload, resume, corpus))
@@ -169,12 +170,14 @@ class Trainer(ControlledRun):
                           parameters=self.model.num_parameters(), device=str(self.device),
                           precision=self.precision.name, step=self.step,
                           total_steps=self.config.iterations, best_val_loss=self.best.val_loss,
-                          history=self.loss_history())
+                          history=self.loss_history(), cell=self.model.config.cell)
 
     def start_message(self) -> str:
-        """The first progress line's words: the precision and why, the planned model, and
-        where a resumed run comes from."""
-        parts = [f"training in {self.precision.name} ({self.precision.reason})"]
+        """The first progress line's words: the cell (unless the default LSTM), the precision
+        and why, the planned model, and where a resumed run comes from."""
+        cell = self.model.config.cell
+        cells = "" if cell == "lstm" else f"{cell.upper()} cells "
+        parts = [f"training {cells}in {self.precision.name} ({self.precision.reason})"]
         if self.world.active:
             parts.insert(0, self.world.describe())
         if self.plan_note:

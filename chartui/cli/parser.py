@@ -90,8 +90,9 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     app.add_argument("--version", action="version", version=f"chartui {__version__}")
 
     train = _Parser(prog="chartui train", description=(
-        "Train a character-level LSTM on CORPUS without the TUI. Prints a progress bar, or one "
-        "JSON object per line with --json. Ctrl+C stops and saves a checkpoint."))
+        "Train a character-level LSTM (or GRU, or plain RNN: --cell) on CORPUS without the TUI. "
+        "Prints a progress bar, or one JSON object per line with --json. Ctrl+C stops and saves "
+        "a checkpoint."))
     train.add_argument("corpus", help="corpus name (see `chartui corpora`) or path to a text file")
     train.add_argument("--preset", default=None,
                        help="default (fast on a CPU), lesson (the LSTMCell lesson) or anna "

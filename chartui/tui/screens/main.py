@@ -202,7 +202,8 @@ class MainScreen(Screen):
         """With no model on show yet, the status bar gives the size the settings would build."""
         if self.corpus is not None and self.run_control is None and \
                 self.checkpoints.opened is None and not self.watching.active:
-            self.status.show(parameters=parameter_count(self.config, len(self.corpus.vocab)))
+            self.status.show(parameters=parameter_count(self.config, len(self.corpus.vocab)),
+                             cell=self.config.cell)
 
     @while_running
     def on_corpus_failed(self, message: CorpusFailed) -> None:

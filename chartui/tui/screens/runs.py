@@ -27,18 +27,25 @@ CURVE_COLOURS = [("cyan+", "color(14)"), ("orange+", "color(11)"), ("magenta+", 
                  ("white", "color(15)")]
 REFRESH_S = 2.0  # how often a run that is still training is read again
 # key, header, right-aligned?
+# (the best validation loss is headed "val" so that the table fits in 80 columns)
 COLUMNS = [("mark", "", False), ("when", "when", False), ("corpus", "corpus", False),
-           ("model", "model", False), ("lr", "lr", True), ("batch", "batch", True),
-           ("steps", "steps", True), ("best", "best val", True), ("speed", "ch/s", True),
-           ("state", "state", False)]
-CORPUS_WIDTH = 12
+           ("cell", "cell", False), ("model", "model", False), ("lr", "lr", True),
+           ("batch", "batch", True), ("steps", "steps", True), ("best", "val", True),
+           ("speed", "ch/s", True), ("state", "state", False)]
+CORPUS_WIDTH = 11  # with it the table fits in 80 columns, a vertical scroll bar included
 SELECTED_MARK = "✓"
 
 
+def short_corpus_name(run: RunRecord) -> str:
+    """The run's corpus name, cut to CORPUS_WIDTH characters with an ellipsis."""
+    corpus = run.corpus_name
+    return corpus if len(corpus) <= CORPUS_WIDTH else corpus[:CORPUS_WIDTH - 1] + "…"
+
+
 def run_label(run: RunRecord) -> str:
-    """Names a run in a few words: when, corpus and model."""
+    """Names a run in a few words: when, corpus, cell and model."""
     config = run.config
-    return (f"{run.started:%m-%d %H:%M} {run.corpus_name} "
+    return (f"{run.started:%m-%d %H:%M} {short_corpus_name(run)} {run.cell} "
             f"{config.get('num_layers', '?')}×{config.get('hidden_size', '?')} "
             f"lr {config.get('lr', 0):g}")
 
@@ -46,12 +53,10 @@ def run_label(run: RunRecord) -> str:
 def run_cells(run: RunRecord) -> dict[str, str]:
     """The table's cells for one run, by column key."""
     config = run.config
-    corpus = run.corpus_name
-    if len(corpus) > CORPUS_WIDTH:
-        corpus = corpus[:CORPUS_WIDTH - 1] + "…"
     return {
         "when": f"{run.started:%m-%d %H:%M}",
-        "corpus": corpus,
+        "corpus": short_corpus_name(run),
+        "cell": run.cell,
         "model": f"{config.get('num_layers', '?')}×{config.get('hidden_size', '?')}",
         "lr": f"{config.get('lr', 0):g}",
         "batch": str(config.get("batch_size", "?")),

@@ -23,6 +23,7 @@ STATE_STYLES = {
 class StatusInfo:
     corpus: str = "-"
     parameters: int | None = None
+    cell: str = "lstm"  # the model's cell (lstm, gru, rnn); named in the line when not lstm
     device: str = "-"
     precision: str = ""  # what the running model trains in (fp32, bf16); empty when idle
     state: RunState = RunState.IDLE  # of the run, or FAILED when the corpus could not load
@@ -53,6 +54,8 @@ class StatusBar(Static):
     def render_info(self) -> Text:
         i = self.info
         params = f"{format_count(i.parameters)} params" if i.parameters else "no model yet"
+        if i.parameters and i.cell != "lstm":
+            params = f"{i.cell.upper()} {params}"
         state = ("STALLED", "bold red") if i.stalled else (i.state.label.upper(),
                                                              STATE_STYLES[i.state])
         if i.watching:  # the state first: a long run id must not push it off the line
