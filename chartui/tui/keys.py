@@ -40,7 +40,7 @@ MAIN_KEYS = [
               tooltip=f"steer: the inspector's candidate {rank} is the next character")
       for rank in range(1, 9)),
     Binding("v", "neurons", "Neurons", id="neurons",
-            tooltip="neuron view: colour text by one LSTM unit; find units that track "
+            tooltip="neuron view: colour text by one unit of the model; find units that track "
                     "quotes, brackets, the position in the line"),
     Binding("escape", "escape", "stop the running generation, or leave a text box",
             id="escape", show=False),
