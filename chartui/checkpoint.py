@@ -235,11 +235,13 @@ class CheckpointSummary:
     best_val_loss: float | None
     elapsed_s: float | None
     history: LossHistory
+    cell: str = "lstm"  # the model's recurrent cell: lstm, gru or rnn
 
     @classmethod
     def of(cls, payload: dict, path: str | Path, model: CharRNN) -> CheckpointSummary:
         return cls(path=str(path), corpus_name=(payload.get("corpus") or {}).get("name"),
-                   parameters=model.num_parameters(), step=int(payload["step"]),
+                   parameters=model.num_parameters(), cell=model.config.cell,
+                   step=int(payload["step"]),
                    total_steps=(payload.get("train_config") or {}).get("iterations"),
                    best_val_loss=payload.get("best_val_loss"),
                    elapsed_s=payload.get("elapsed_s"),

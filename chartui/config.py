@@ -24,6 +24,10 @@ TEMPERATURE_KEY_STEP, TEMPERATURE_KEY_MAX = 0.1, 2.0
 MAX_LENGTH = 1_000_000
 MAX_BEAM_WIDTH = 64  # beam search steps the cells this many times per character
 MAX_SEED = 2**63 - 1  # seeds are whole numbers that fit a signed 64-bit integer
+# The recurrent cells a model may be built from, each with its number of gates: the blocks of
+# hidden-size rows its weight matrices have (LSTM: input, forget, cell, output; GRU: reset,
+# update, new; a plain tanh RNN: one).
+CELL_GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
 class SettingError(ChartuiError):
@@ -112,9 +116,11 @@ class TrainConfig:
     embedding_dim: int = _whole(64, 1, 4096, "embedding size",
                                 "size of each character's embedding vector", flag="embedding")
     hidden_size: int | None = _whole(
-        None, 1, 8192, "hidden", "LSTM units per layer (left out: sized for the time budget)",
+        None, 1, 8192, "hidden", "units per layer (left out: sized for the time budget)",
         optional="fit time", flag="hidden")
-    num_layers: int = _whole(1, 1, 16, "layers", "stacked LSTM layers", flag="layers")
+    num_layers: int = _whole(1, 1, 16, "layers", "stacked recurrent layers", flag="layers")
+    cell: str = _choice("lstm", tuple(CELL_GATES), "cell",
+                        "the recurrent cell: lstm (default), gru or rnn (a plain tanh RNN)")
     dropout: float | None = _real(
         None, 0.0, 0.95, "dropout",
         "dropout on each layer's output (left out: chosen for the time budget)", optional="fit")
@@ -223,6 +229,7 @@ class TrainConfig:
 
 PRECISIONS = TrainConfig.settings()["precision"].choices
 ENGINES = TrainConfig.settings()["engine"].choices
+CELLS = TrainConfig.settings()["cell"].choices
 
 PRESETS: dict[str, TrainConfig] = {
     "default": TrainConfig(),
@@ -318,5 +325,6 @@ def parameter_count(config: TrainConfig, vocab_size: int) -> int | None:
     if config.hidden_size is None:
         return None
     e, h, v = config.embedding_dim, config.hidden_size, vocab_size
-    lstm = sum(4 * h * ((e if i == 0 else h) + h) + 8 * h for i in range(config.num_layers))
-    return v * e + lstm + h * v + v
+    gates = CELL_GATES.get(config.cell, 4) * h  # each gate: a block of h rows and two biases
+    cells = sum(gates * ((e if i == 0 else h) + h + 2) for i in range(config.num_layers))
+    return v * e + cells + h * v + v

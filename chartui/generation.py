@@ -1,7 +1,7 @@
 """A generation session: the sampling knobs, the text being generated, and its stream.
 
-What the app's generation console does, without the console: the temperature and top-k keys
-turn `settings`; `begin` starts a generation from a prime (a short prime is read at once, so
+What the app's generation console does, without the console: the temperature, top-k and top-p
+keys turn `settings`; `begin` starts a generation from a prime (a short prime is read at once, so
 its first character can be shown with the Enter that asked for it); `run` is the loop a worker
 thread streams the rest with, at a steady pace, reporting new characters about 30 times a
 second; `step` adds one character to the `current` generation; `candidates` says what the
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chartui.vocab import Vocabulary
 
 TOP_K_STEPS = (1, 2, 3, 5, 10, 20, 40)  # the top-k keys' steps, then "all"
+TOP_P_STEPS = (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95)  # the top-p keys' steps, then off (1)
 CANDIDATES = 8  # the likeliest next characters reported with the text
 QUICK_START_PRIME = 32  # primes up to this long are read by `begin` (about 3 ms)
 REPORTS_PER_S = 30  # how often a stream reports its new characters
@@ -65,7 +66,7 @@ class GenerationSession:
     """
 
     def __init__(self, pace: float = 500.0) -> None:
-        self.settings = SamplingSettings(temperature=0.8, top_k=None)
+        self.settings = SamplingSettings(temperature=0.8, top_k=None, top_p=None)
         self.pace = pace
         self.current: Generation | None = None  # the generation on show
         self.streaming = False  # a stream's thread may still be stepping `current`
@@ -85,6 +86,14 @@ class GenerationSession:
         current = self.settings.top_k
         index = steps.index(current) if current in steps else len(steps) - 1
         self.settings.top_k = steps[min(len(steps) - 1, max(0, index + direction))]
+
+    def change_top_p(self, direction: int) -> None:
+        """One step along TOP_P_STEPS up (+1: more characters) or down (-1: fewer), then off
+        (None, the same as p = 1: every character the other knobs leave)."""
+        steps = [*TOP_P_STEPS, None]
+        current = self.settings.top_p
+        index = steps.index(current) if current in steps else len(steps) - 1
+        self.settings.top_p = steps[min(len(steps) - 1, max(0, index + direction))]
 
     def candidates(self) -> list[tuple[str, float, float]]:
         """What the model expects after the text so far, under the knobs as they are now."""

@@ -1,9 +1,10 @@
-"""Which LSTM unit tracks what: activations over a text, nameable features, rankings.
+"""Which unit of the model tracks what: activations over a text, nameable features, rankings.
 
 The "neuron view" of Karpathy, Johnson & Fei-Fei (2015), "Visualizing and Understanding
-Recurrent Networks": read a text through the model, record every layer's hidden state h and
-cell state c after each character, and look for single units that follow something a person
-can name (inside quotes, position in the line, inside brackets, ...).
+Recurrent Networks": read a text through the model, record every layer's hidden state h and,
+for an LSTM, its cell state c after each character, and look for single units that follow
+something a person can name (inside quotes, position in the line, inside brackets, ...).
+A GRU or a plain RNN has no cell state: only h is recorded (`Activations.kinds`).
 
 Conventions:
 - Row i of the activations is the state *after* the model has read character i, and every
@@ -30,18 +31,20 @@ from chartui.vocab import Vocabulary
 if TYPE_CHECKING:  # torch is imported only when activations are read, so the app starts fast
     from chartui.model import CharRNN
 
-KINDS = ("h", "c")  # hidden state, cell state (as tanh(c))
+KINDS = ("h", "c")  # hidden state, cell state (as tanh(c)): an LSTM's; other cells have h only
 LEVEL_EDGES = (-0.5, -0.1, 0.1, 0.5)  # levels 0..4: strong -, weak -, about 0, weak +, strong +
 UNREAD = -1  # the level of a character the model did not read
 
 
 @dataclass(frozen=True)
 class Activations:
-    """`values[layer, kind, i, unit]`: h (kind 0) or tanh(c) (kind 1) after character i."""
+    """`values[layer, kind, i, unit]`: h (kind 0) or, for an LSTM, tanh(c) (kind 1) after
+    character i; `kinds` names the kinds recorded."""
 
     text: str
     read: np.ndarray  # (len(text),) bool: whether the model read the character
-    values: np.ndarray  # (layers, 2, len(text), hidden) float32, NaN where not read
+    values: np.ndarray  # (layers, len(kinds), len(text), hidden) float32, NaN where not read
+    kinds: tuple[str, ...] = KINDS  # ("h", "c") for an LSTM, ("h",) for a GRU or plain RNN
 
     @property
     def layers(self) -> int:
@@ -53,16 +56,18 @@ class Activations:
 
     def unit(self, layer: int, kind: str, unit: int) -> np.ndarray:
         """One unit's activation for every character of the text (NaN where not read)."""
-        return self.values[layer, KINDS.index(kind), :, unit]
+        return self.values[layer, self.kinds.index(kind), :, unit]
 
 
 def activations(model: CharRNN, vocab: Vocabulary, text: str,
                 should_stop: Callable[[], bool] | None = None) -> Activations | None:
-    """Read `text` from a zero state and record each layer's h and tanh(c) after every
-    character. Returns None if `should_stop()` turns true on the way."""
+    """Read `text` from a zero state and record each layer's h (and an LSTM's tanh(c)) after
+    every character. Returns None if `should_stop()` turns true on the way."""
     from chartui.stepper import CellStepper
     stepper = CellStepper(model)
-    values = np.full((len(stepper.h), 2, len(text), stepper.hidden_size), np.nan, np.float32)
+    kinds = KINDS if stepper.has_cell_state else KINDS[:1]
+    values = np.full((len(stepper.h), len(kinds), len(text), stepper.hidden_size), np.nan,
+                     np.float32)
     read = np.zeros(len(text), dtype=bool)
     for position, char in enumerate(text):
         index = vocab.index.get(char)
@@ -72,12 +77,13 @@ def activations(model: CharRNN, vocab: Vocabulary, text: str,
             return None
         stepper.step(index)
         values[:, 0, position] = stepper.h
-        values[:, 1, position] = np.tanh(stepper.c)
+        if stepper.has_cell_state:
+            values[:, 1, position] = np.tanh(stepper.c)
         read[position] = True
     if not np.isfinite(values[:, :, read]).all():
         raise ChartuiError("the model's weights are not finite numbers (did training diverge?); "
                            "open an earlier checkpoint")
-    return Activations(text, read, values)
+    return Activations(text, read, values, kinds)
 
 
 def activation_levels(values: np.ndarray) -> np.ndarray:
@@ -158,17 +164,17 @@ FEATURES: dict[str, Callable[[str], np.ndarray]] = {
 
 class UnitScore(NamedTuple):
     layer: int
-    kind: str  # "h" or "c"
+    kind: str  # "h" or "c" (an LSTM's only)
     unit: int
     correlation: float  # Pearson correlation with the feature, -1..1
 
 
 def correlations(acts: Activations, feature: np.ndarray) -> np.ndarray:
     """Pearson correlation of every unit with `feature` over the characters read, shaped
-    (layers, 2, hidden). A unit or feature that never changes correlates 0 (not NaN)."""
-    x = acts.values[:, :, acts.read].astype(np.float64)  # (layers, 2, n, hidden)
+    (layers, kinds, hidden). A unit or feature that never changes correlates 0 (not NaN)."""
+    x = acts.values[:, :, acts.read].astype(np.float64)  # (layers, kinds, n, hidden)
     y = np.asarray(feature, dtype=np.float64)[acts.read]
-    table = np.zeros((acts.layers, 2, acts.hidden_size))
+    table = np.zeros((acts.layers, len(acts.kinds), acts.hidden_size))
     if len(y) < 2 or np.ptp(y) == 0:
         return table
     x = x - x.mean(axis=2, keepdims=True)
@@ -184,5 +190,5 @@ def rank_units(acts: Activations, feature: np.ndarray) -> list[UnitScore]:
     """Every unit, the one that tracks `feature` most strongly (largest |correlation|) first."""
     table = correlations(acts, feature)
     order = np.argsort(-np.abs(table), axis=None, kind="stable")
-    return [UnitScore(int(layer), KINDS[kind], int(unit), float(table[layer, kind, unit]))
+    return [UnitScore(int(layer), acts.kinds[kind], int(unit), float(table[layer, kind, unit]))
             for layer, kind, unit in zip(*np.unravel_index(order, table.shape), strict=True)]

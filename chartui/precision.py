@@ -1,7 +1,7 @@
 """Numeric precision of the training step: float32, or bfloat16 autocast where it pays.
 
 Master weights, Adam's state and checkpoints stay float32 whatever the precision: only the
-step's matrix products (the fused LSTM, the output layer) run in bfloat16 under
+step's matrix products (the fused recurrent kernel, the output layer) run in bfloat16 under
 `torch.autocast`, and the loss is computed in float32. A checkpoint trained in bf16 therefore
 samples, resumes and opens on any machine.
 
@@ -177,21 +177,21 @@ def trial_step(model: torch.nn.Module, batch_size: int, seq_len: int, engine: st
 
 
 class ShapeTrials:
-    """Timed trial steps of a run's model at the shapes (hidden size, batch size) its set-up
-    asks about, on its device: one decides the precision, the others tell the planner how
-    fast each shape would train. A shape is timed once per precision choice; the run's random
-    state is left alone."""
+    """Timed trial steps of a run's model (its cell too) at the shapes (hidden size, batch
+    size) its set-up asks about, on its device: one decides the precision, the others tell the
+    planner how fast each shape would train. A shape is timed once per precision choice; the
+    run's random state is left alone."""
 
     def __init__(self, vocab_size: int, embedding_dim: int, num_layers: int, seq_len: int,
-                 engine: str, device: torch.device) -> None:
+                 engine: str, device: torch.device, cell: str = "lstm") -> None:
         self.vocab_size, self.embedding_dim, self.num_layers = vocab_size, embedding_dim, num_layers
-        self.seq_len, self.engine, self.device = seq_len, engine, device
+        self.seq_len, self.engine, self.device, self.cell = seq_len, engine, device, cell
         self._seconds: dict[tuple[int, int], float] = {}  # a step's time in the chosen precision
 
     def _step(self, hidden: int, batch: int) -> StepTrial:
         with torch.random.fork_rng(devices=[]):  # building the trial model draws weights
             model = CharRNN(ModelConfig(self.vocab_size, self.embedding_dim, hidden,
-                                         self.num_layers, 0.0))
+                                         self.num_layers, 0.0, self.cell))
         return trial_step(model, batch, self.seq_len, self.engine, self.device)
 
     def choose_precision(self, requested: str, hidden: int, batch: int) -> Precision:

@@ -142,6 +142,7 @@ class RunSummary:
     total_steps: int | None
     best_val_loss: float | None
     history: LossHistory  # a copy, as it was when the run was set up (a resumed run's past)
+    cell: str = "lstm"  # the model's recurrent cell: lstm, gru or rnn
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def corpus_of_checkpoint(payload: dict, loaded: Corpus | None,
                        vocabulary=vocabulary, extra_dirs=corpora_dirs)
 
 
-MODEL_FIELDS = ("embedding_dim", "hidden_size", "num_layers", "vocabulary")
+MODEL_FIELDS = ("embedding_dim", "hidden_size", "num_layers", "cell", "vocabulary")
 
 
 def resume_config(payload: dict, overrides: dict) -> TrainConfig:

@@ -43,7 +43,7 @@ class RunSetup:
         vocab_size = len(corpus.vocab)
         check_fits(config, corpus.name, train_chars, vocab_size)  # before a trial builds a model
         trials = ShapeTrials(vocab_size, config.embedding_dim, config.num_layers, config.seq_len,
-                             config.engine, device)
+                             config.engine, device, config.cell)
         precision = trials.choose_precision(config.precision, *trial_shape(config, train_chars))
         seconds_left = (math.inf if config.max_time is None  # a new run's: planned only then
                         else config.max_time - (time.perf_counter() - started_at))

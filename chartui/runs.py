@@ -69,6 +69,8 @@ class RunRecord:
     pid: int | None = None  # the process training it, on `host`
     host: str | None = None
     heartbeat: float | None = None  # when it last wrote (seconds since the epoch)
+    latest_sample: str | None = None  # the latest periodic sample (None in older logs)
+    latest_sample_step: int | None = None  # the step it was drawn at
 
     def __post_init__(self) -> None:
         self.state = RunState(self.state)  # also given as its value, e.g. "finished"
@@ -111,6 +113,12 @@ class RunRecord:
         return str(self.corpus.get("name", "?"))
 
     @property
+    def cell(self) -> str:
+        """The model's recurrent cell (lstm, gru or rnn); logs from before cells could be
+        chosen were all LSTMs."""
+        return str(self.config.get("cell", "lstm"))
+
+    @property
     def started(self) -> datetime:
         return datetime.fromisoformat(self.started_at)
 
@@ -150,7 +158,9 @@ class RunRecord:
             updated_at=str(data.get("updated_at", "")),
             precision=optional(str, data.get("precision")),
             pid=optional(int, data.get("pid")), host=optional(str, data.get("host")),
-            heartbeat=optional(float, data.get("heartbeat")))
+            heartbeat=optional(float, data.get("heartbeat")),
+            latest_sample=optional(str, data.get("latest_sample")),
+            latest_sample_step=optional(int, data.get("latest_sample_step")))
 
 
 def process_alive(pid: int) -> bool:
@@ -256,13 +266,15 @@ class RunLog:
         record.best_val_loss = p.best_val_loss
         if p.chars_per_s:
             record.chars_per_s = p.chars_per_s
+        if p.sample:  # a watcher shows it (chartui.following)
+            record.latest_sample, record.latest_sample_step = p.sample, p.step
         seconds = p.elapsed_s - self._start[1]
         if seconds > 0:
             record.average_chars_per_s = (p.step - self._start[0]) * self._step_chars / seconds
         if p.event == "done":
             record.message = p.message
         due = (p.event != "step" or state_changed or p.val_loss is not None
-               or p.checkpoint is not None
+               or p.checkpoint is not None or p.sample is not None
                or time.monotonic() - self._written_at >= WRITE_EVERY_S)
         if due:
             self.write()

@@ -20,7 +20,7 @@ from chartui.model import CharRNN
 from chartui.stepper import CellStepper
 from chartui.vocab import Vocabulary
 
-FUSED_PRIME_LENGTH = 256  # longer primes run through torch.lstm rather than step by step
+FUSED_PRIME_LENGTH = 256  # longer primes run through the cell's fused kernel (torch.lstm, ...)
 
 
 def next_char_distribution(logits: np.ndarray, temperature: float, top_k: int | None = None,
@@ -127,11 +127,18 @@ class Generation:
         t = self.settings.temperature if temperature is None else temperature
         return next_char_distribution(self.logits, t, self.settings.top_k, self.settings.top_p)
 
+    def ranked(self) -> np.ndarray:
+        """Character ids by the model's preference, likeliest first (ties in id order): the
+        order is the same at every temperature, and top-k and top-p cut it from the end."""
+        return np.argsort(-self.logits, kind="stable")
+
     def candidates(self, count: int = 8) -> list[tuple[str, float, float]]:
-        """The `count` likeliest next characters: (character, probability now, at T = 1)."""
+        """The `count` likeliest next characters by the model's preference: (character,
+        probability now, at T = 1). A probability now of 0 means the character cannot be
+        drawn: top-k or top-p cut it (or T = 0, which leaves only the likeliest)."""
         now = self.distribution()
         plain = next_char_distribution(self.logits, 1.0)
-        order = np.argsort(-now, kind="stable")[:count]
+        order = self.ranked()[:count]
         return [(self.vocab.chars[i], float(now[i]), float(plain[i])) for i in order]
 
     def emit(self) -> str:
@@ -146,10 +153,10 @@ class Generation:
     def choose(self, rank: int) -> str | None:
         """Take the `rank`-th likeliest next character (1: the likeliest, as `candidates`
         lists them) instead of drawing one: feed it to the cells and return it; None when
-        there are fewer candidates than that (top-k or top-p left fewer). The random draws are
+        that candidate cannot be drawn (top-k or top-p cut it). The random draws are
         untouched, so what is emitted after it is still reproducible from the seed."""
         probs = self.distribution()
-        order = np.argsort(-probs, kind="stable")
+        order = self.ranked()
         if not 1 <= rank <= len(order) or probs[order[rank - 1]] <= 0:
             return None
         index = int(order[rank - 1])

@@ -9,6 +9,12 @@ evaluate, sample, save and report, and at the end evaluate and save once more. W
 has modules of its own: `run_setup`, `resume` (where a run starts), `batches` (the text read in
 batches; the held-out loss), `controls` (what other threads may do), `budget` (the time),
 `judging` (divergence; the best checkpoint), `saving`, `checkpoint` and `runs` (the run log).
+
+Under torchrun (`chartui.distributed`) every process runs this loop on its share of the batch,
+with the model wrapped in DistributedDataParallel for the step. Once per step the processes
+agree (`_agree`) on rank 0's clock and on whether any of them was asked to stop or save, so
+they all take the same steps at the same learning rates and end together; the losses they
+judge by are the global batch's. Rank 0 alone writes checkpoints and the run log.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from chartui.checkpoint import CheckpointFiles, CheckpointWriteError, load_check
 from chartui.config import TrainConfig, learning_rate
 from chartui.controls import ControlledRun
 from chartui.corpus import Corpus
+from chartui.distributed import World
+from chartui.errors import ChartuiError
 from chartui.judging import BestScore, diverged, model_problem, weights_finite
 from chartui.model import CharRNN, ModelConfig, resolve_device
 from chartui.progress import Listener, Progress, RunState, RunSummary
@@ -40,6 +48,7 @@ from chartui.sampling import sample_text
 from chartui.saving import QuietSaves
 
 HEARTBEAT_S = 5.0  # a paused run still reports this often, for its run log's heartbeat
+STOP_CODES = (RunState.STOPPED, RunState.HANGUP, RunState.INTERRUPTED)  # agreed on as 1, 2, 3
 
 
 @dataclass
@@ -63,7 +72,8 @@ class Trainer(ControlledRun):
 
     def __init__(self, corpus: Corpus, config: TrainConfig, device: str = "auto",
                  checkpoint_dir: str | Path = "checkpoints", resume: str | Path | None = None,
-                 resume_payload: dict | None = None, started_at: float | None = None):
+                 resume_payload: dict | None = None, started_at: float | None = None,
+                 world: World | None = None):
         """`resume` names a checkpoint to continue from (its model, optimiser, step, history
         and random state); build `config` for it with `chartui.resume.resume_config`.
 
@@ -71,8 +81,14 @@ class Trainer(ControlledRun):
         when the program started, so that `max_time` covers start-up too (default: now).
         Setting up chooses the precision and, with a time budget, sizes the model for it
         (the empty fields of `config`); `plan_note` and `precision` say what was chosen.
+
+        `world`: this process's place among several training one model under torchrun (a
+        joined `chartui.distributed.World`; default: a single process). `batch_size` is then
+        the global batch, which the number of processes must divide; rank 0 chooses the
+        precision and the model and tells the others.
         """
         super().__init__()
+        self.world = world = world or World()
         self.started_at = time.perf_counter() if started_at is None else started_at
         payload = resume_payload
         if resume is not None and payload is None:
@@ -81,18 +97,34 @@ class Trainer(ControlledRun):
         self.corpus = corpus
         self.device = resolve_device(device)
         self.train_data, self.val_data = corpus.split(config.val_fraction)
-        setup = RunSetup.choose(config, corpus, len(self.train_data), self.device,
-                                self.started_at)
+        setup = world.decided_by_main(lambda: RunSetup.choose(
+            config, corpus, len(self.train_data), self.device, self.started_at))
         self.config = config = setup.config
         self.precision, self.plan_note = setup.precision, setup.plan_note
+        if config.batch_size % world.size:
+            raise ChartuiError(f"--batch-size {config.batch_size} (the global batch) cannot be "
+                               f"shared evenly by {world.size} processes; use a multiple of "
+                               f"{world.size}")
 
         torch.manual_seed(config.seed)
         new_model = CharRNN(ModelConfig(len(corpus.vocab), config.embedding_dim,
-                                         config.hidden_size, config.num_layers, config.dropout))
-        self.batches = Batches(self.train_data, config, self.device)
+                                         config.hidden_size, config.num_layers, config.dropout,
+                                         config.cell))
+        self.batches = Batches(self.train_data, config, self.device, world)
         self._start_from(StartPoint(new_model) if payload is None
                          else StartPoint.of(payload, resume, corpus))
         self.model.to(self.device).train()
+        self._step_model: torch.nn.Module = self.model  # what a training step runs
+        if world.active:
+            # every rank starts from rank 0's weights (DDP broadcasts them) and its own
+            # dropout masks; rank 0's random state stays the run's, as saved
+            torch.manual_seed(config.seed + 1_000_003 * world.rank + self.step)
+            self._step_model = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device] if self.device.type == "cuda" else None)
+            if world.main:
+                torch.set_rng_state(self._main_rng)
+        self._agreed_stop: RunState | None = None  # how the processes agreed to end
+        self._agreed_save = False
         saved_optimizer = None if payload is None else payload.get("optimizer_state")
         self.optimizer = make_optimizer(self.model, config.lr, self.device, saved_optimizer)
         self.resumed_from = str(resume) if resume is not None else None
@@ -115,7 +147,15 @@ class Trainer(ControlledRun):
         self.resume_note = point.note
         if "torch" in point.rng:
             torch.set_rng_state(point.rng["torch"])
+        self._main_rng = torch.get_rng_state()
         self.batches.restore(point.rng, point.stream)
+
+    def pause(self) -> None:
+        """Pause between steps (`ControlledRun.pause`); not with several processes, which
+        could only wait for one another: pausing is the app's, and the app does not run under
+        torchrun."""
+        if not self.world.active:
+            super().pause()
 
     # --- what the run is --------------------------------------------------------------------------
 
@@ -130,12 +170,16 @@ class Trainer(ControlledRun):
                           parameters=self.model.num_parameters(), device=str(self.device),
                           precision=self.precision.name, step=self.step,
                           total_steps=self.config.iterations, best_val_loss=self.best.val_loss,
-                          history=self.loss_history())
+                          history=self.loss_history(), cell=self.model.config.cell)
 
     def start_message(self) -> str:
-        """The first progress line's words: the precision and why, the planned model, and
-        where a resumed run comes from."""
-        parts = [f"training in {self.precision.name} ({self.precision.reason})"]
+        """The first progress line's words: the cell (unless the default LSTM), the precision
+        and why, the planned model, and where a resumed run comes from."""
+        cell = self.model.config.cell
+        cells = "" if cell == "lstm" else f"{cell.upper()} cells "
+        parts = [f"training {cells}in {self.precision.name} ({self.precision.reason})"]
+        if self.world.active:
+            parts.insert(0, self.world.describe())
         if self.plan_note:
             parts.append(self.plan_note)
         if self.resumed_from:
@@ -151,13 +195,14 @@ class Trainer(ControlledRun):
         return self.batches.next()
 
     def train_step(self, lr: float) -> float:
-        """One optimisation step on one batch; returns its loss."""
+        """One optimisation step on one batch; returns its loss (with several processes, the
+        mean of theirs: the global batch's, the same on every process)."""
         x, y = self.get_batch()
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with self.precision.autocast(self.device):
-            logits, state = self.model(x, self.batches.state_for(x.shape[0]),
-                                       engine=self.config.engine)
+            logits, state = self._step_model(x, self.batches.state_for(x.shape[0]),
+                                             engine=self.config.engine)
         self.batches.carry(state)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
@@ -165,13 +210,13 @@ class Trainer(ControlledRun):
         if self.config.clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
         self.optimizer.step()
-        return loss.item()
+        return self.world.mean(loss.item())  # the global batch's
 
     def evaluate(self, max_chars: int | None = None) -> float | None:
         """Mean loss (nats/char) on the held-out text, or on a subset of `max_chars` spread
         over it (default: up to `eval_max_chars`); None without a split (`held_out_loss`)."""
         return held_out_loss(self.model, self.val_data, self.config.seq_len,
-                             max_chars or self.config.eval_max_chars, self.device)
+                             max_chars or self.config.eval_max_chars, self.device, self.world)
 
     def draw_sample(self) -> str:
         c = self.config
@@ -198,6 +243,8 @@ class Trainer(ControlledRun):
         """
         gc.collect()
         gc.freeze()
+        if not self.world.main:  # rank 0 keeps the run log
+            return self._train(listener or (lambda p: None), report_interval, should_stop)
         run_log = self._run_log()
         try:
             return self._train(run_log.listener(listener), report_interval, should_stop)
@@ -224,13 +271,16 @@ class Trainer(ControlledRun):
         loop = self._begin()
         emit(self._progress("start", loop, message=self.start_message()))
         while True:
-            elapsed = self._timing.elapsed = time.perf_counter() - loop.start
+            elapsed = time.perf_counter() - loop.start
             reserve = self._timing.reserve()
+            if self.world.active:
+                elapsed, reserve = self._agree(elapsed, reserve, should_stop)
+            self._timing.elapsed = elapsed
             ending = self._reason_to_end(elapsed, reserve, should_stop)
             if ending is not None:
                 loop.ending = ending
                 break
-            if not self._running.is_set():
+            if not self._running.is_set() and not self.world.active:  # no pausing under torchrun
                 self._wait_while_paused(loop, emit, should_stop)
                 continue
             problem = self._train_one_step(loop, elapsed, reserve)
@@ -249,11 +299,34 @@ class Trainer(ControlledRun):
                      first_loss=self.history.train[0] if self.history.train else None,
                      last_report=self.started_at)
 
+    def _agree(self, elapsed: float, reserve: float,
+               should_stop: Callable[[], bool] | None) -> tuple[float, float]:
+        """With several processes, before every step: agree on rank 0's clock (its elapsed time
+        and the time it keeps for the end), and on whether any process was asked to stop (a
+        signal reaches each at its own moment) or to save. Returns rank 0's time."""
+        code = 0
+        if self._stop.is_set() or (should_stop is not None and should_stop()):
+            code = STOP_CODES.index(self.stop_reason) + 1 if self.stop_reason in STOP_CODES else 3
+        rows = self.world.gather_floats([code, float(self._save_requested.is_set()),
+                                         elapsed, reserve])
+        asked = [int(c) for c in rows[:, 0] if c > 0]
+        if asked and self._agreed_stop is None:
+            mine = self.stop_reason if code else None
+            self._agreed_stop = mine or STOP_CODES[asked[0] - 1]  # the first rank's that asked
+        if rows[:, 1].max() > 0:
+            self._save_requested.clear()
+            self._agreed_save = True
+        return float(rows[0, 2]), float(rows[0, 3])
+
     def _reason_to_end(self, elapsed: float, reserve: float,
                        should_stop: Callable[[], bool] | None) -> RunState | None:
-        """How the run ends now (asked to stop, its steps done, its time spent), or None."""
+        """How the run ends now (asked to stop, its steps done, its time spent), or None. With
+        several processes, asked to stop means any of them was (`_agree`)."""
         c = self.config
-        if self._stop.is_set() or (should_stop is not None and should_stop()):
+        if self.world.active:
+            if self._agreed_stop is not None:
+                return self._agreed_stop
+        elif self._stop.is_set() or (should_stop is not None and should_stop()):
             return self.stop_reason
         if c.iterations is not None and self.step >= c.iterations:
             return RunState.FINISHED
@@ -313,7 +386,8 @@ class Trainer(ControlledRun):
         # the last step's evaluation and checkpoint are the run's final ones (_finish)
         evaluating = (self.step % c.eval_every == 0
                       and (c.iterations is None or self.step < c.iterations))
-        saving = evaluating or self._save_requested.is_set()
+        asked_to_save = self._save_asked()
+        saving = evaluating or asked_to_save
         best = False
         if evaluating:
             val_loss = self._record_eval(c.eval_sample_chars)
@@ -323,10 +397,11 @@ class Trainer(ControlledRun):
             return problem
         if evaluating:
             checkpoint = self.saves.save(val_loss, best)
-        if c.sample_every and self.step % c.sample_every == 0:
+        if c.sample_every and self.step % c.sample_every == 0 and self.world.main:
             sample = self.draw_sample()
-        if self._save_requested.is_set():
+        if asked_to_save:
             self._save_requested.clear()
+            self._agreed_save = False
             checkpoint = self.saves.save(val_loss, best)
         now = time.perf_counter()
         if now - loop.last_report >= report_interval or val_loss is not None or sample \
@@ -337,6 +412,10 @@ class Trainer(ControlledRun):
                                 message=self.saves.take_error()))
             loop.last_report, loop.pending, loop.chars_since, loop.train_time = now, [], 0, 0.0
         return None
+
+    def _save_asked(self) -> bool:
+        """Whether a save was asked for (by any process, as agreed before this step)."""
+        return self._agreed_save if self.world.active else self._save_requested.is_set()
 
     def _finish(self, loop: _Loop, emit: Listener) -> Progress:
         """The end: evaluate on the whole held-out text and save (unless that was just done,
@@ -418,13 +497,36 @@ class Trainer(ControlledRun):
 
     def save(self, val_loss: float | None = None, best: bool = False) -> Path:
         """Write a checkpoint (`best`: this one is the run's best so far); the run keeps only
-        its latest and its best (`checkpoints`). Raises CheckpointWriteError."""
+        its latest and its best (`checkpoints`). Raises CheckpointWriteError.
+
+        With several processes every one calls this at the same step: they put the streams'
+        state together, rank 0 writes the file, and the others learn what it wrote (or why
+        it could not), so that they all go on alike."""
         began = time.perf_counter()
         with self._lock:  # the payload shares the model's tensors: no step while it is written
-            path = self.checkpoints.save(self.checkpoint_payload(val_loss), self.step, val_loss,
-                                         best)
+            payload = self.checkpoint_payload(val_loss)
+            if not self.world.active:
+                path = self.checkpoints.save(payload, self.step, val_loss, best)
+            else:
+                path = self._save_on_main(payload, val_loss, best)
         self._timing.save_s = time.perf_counter() - began
         return path
+
+    def _save_on_main(self, payload: dict, val_loss: float | None, best: bool) -> Path:
+        """Rank 0 writes `payload`; every rank's `checkpoints` then names its files."""
+        outcome = None
+        files = self.checkpoints
+        if self.world.main:
+            try:
+                files.save(payload, self.step, val_loss, best)
+            except CheckpointWriteError as exc:
+                outcome = (str(exc.path), exc.reason, exc.hint)
+        latest, files.latest_step, files.best, outcome = self.world.share(
+            (files.latest, files.latest_step, files.best, outcome))
+        if outcome is not None:
+            raise CheckpointWriteError(Path(outcome[0]), outcome[1], outcome[2])
+        files.latest = latest
+        return latest
 
     def kept_checkpoint_phrase(self, otherwise: str) -> str:
         """Names the newest good file of this run (or the one it resumed from)."""

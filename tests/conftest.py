@@ -9,9 +9,20 @@ from chartui.corpus import load_corpus
 from helpers import FAQ, TrainedCheckpoint, copy_run, train_checkpoint
 
 
+@pytest.fixture(scope="session")
+def _no_user_config(tmp_path_factory):
+    return tmp_path_factory.mktemp("user-config") / "config.toml"  # never written
+
+
 @pytest.fixture(autouse=True)
-def _quiet_env(monkeypatch):
+def _quiet_env(monkeypatch, _no_user_config):
+    """No test (nor the chartui it starts in a process) reads the user's own settings: the
+    config file (`CHARTUI_CONFIG`) and keymap are ones that do not exist, unless a test says
+    otherwise."""
     monkeypatch.delenv("CHARTUI_CORPORA", raising=False)
+    monkeypatch.delenv("CHARTUI_KEYMAP", raising=False)
+    monkeypatch.setenv("CHARTUI_CONFIG", str(_no_user_config))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(_no_user_config.parent))  # keymap.toml: none
 
 
 @pytest.fixture

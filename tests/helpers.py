@@ -108,3 +108,22 @@ def bf16_runs_here() -> bool:
 
 
 needs_bf16 = pytest.mark.skipif(not bf16_runs_here(), reason="this CPU cannot run bf16 LSTMs")
+
+
+def run_record(run_id: str = "20261201-120000-faq-0001", **changes):
+    """A run log (`chartui.runs.RunRecord`) as written by a run on the FAQ training in this
+    very process (so it is judged alive), with a heartbeat now: for tests that write logs by
+    hand."""
+    import os
+    import socket
+    import time
+
+    from chartui.runs import RunRecord
+    values = dict(id=run_id, started_at="2026-12-01T12:00:00.000+00:00",
+                  corpus={"name": "chartui-faq", "source": str(FAQ), "fingerprint": "x"},
+                  config={"batch_size": 8, "seq_len": 32, "max_time": 300.0,
+                          "iterations": None, "num_layers": 1, "hidden_size": 48},
+                  parameters=1234, device="cpu", precision="fp32", pid=os.getpid(),
+                  host=socket.gethostname(), heartbeat=time.time())
+    values.update(changes)
+    return RunRecord(**values)

@@ -15,7 +15,7 @@ from chartui.cli import main
 from chartui.errors import ChartuiError
 from chartui.interchange import export_model
 
-from helpers import REPO
+from helpers import REPO, tiny_config, train_checkpoint
 
 
 def _readme_snippet(marker: str) -> str:
@@ -65,17 +65,22 @@ def _onnx_logits(path, ids: list[int], model) -> np.ndarray:
     return np.stack(logits)
 
 
-def test_onnx_step_matches_chartui_in_onnxruntime(trained_run, tmp_path):
-    path = export_model(trained_run.path, "onnx", tmp_path / "step.onnx")
-    ids = trained_run.vocab.encode("The chartui FAQ. ")
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_onnx_step_matches_chartui_in_onnxruntime(cell, tmp_path):
+    trained = train_checkpoint(tmp_path / "run", tiny_config(cell=cell, num_layers=2,
+                                                               iterations=4, eval_every=4))
+    path = export_model(trained.path, "onnx", tmp_path / "step.onnx")
+    ids = trained.vocab.encode("The chartui FAQ. ")
     with torch.no_grad():
-        expected, _ = trained_run.model.eval()(torch.from_numpy(ids).unsqueeze(0))
-    got = _onnx_logits(path, ids, trained_run.model)
+        expected, _ = trained.model.eval()(torch.from_numpy(ids).unsqueeze(0))
+    got = _onnx_logits(path, ids, trained.model)
     np.testing.assert_allclose(got, expected[0].numpy(), atol=1e-4, rtol=1e-4)
     session = onnxruntime.InferenceSession(str(path))
     metadata = session.get_modelmeta().custom_metadata_map
-    assert metadata["vocabulary"] == "".join(trained_run.vocab.chars)
-    assert [i.name for i in session.get_inputs()] == ["ids", "h", "c"]
+    assert metadata["vocabulary"] == "".join(trained.vocab.chars)
+    assert json.loads(metadata["model_config"])["cell"] == cell
+    inputs = [i.name for i in session.get_inputs()]
+    assert inputs == (["ids", "h", "c"] if cell == "lstm" else ["ids", "h"])
 
 
 def test_the_readme_onnxruntime_example_runs(trained_run, tmp_path, monkeypatch):

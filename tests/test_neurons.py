@@ -131,3 +131,22 @@ def test_activation_levels_and_stopping_early():
     vocab = Vocabulary.from_text("ab")
     model = CharRNN(ModelConfig(len(vocab), embedding_dim=3, hidden_size=4))
     assert activations(model, vocab, "abab", should_stop=lambda: True) is None
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+def test_cells_without_a_cell_state_record_and_rank_only_h(cell):
+    vocab = Vocabulary.from_text("abc (\"d\") e\n")
+    torch.manual_seed(4)
+    model = CharRNN(ModelConfig(len(vocab), embedding_dim=5, hidden_size=7, num_layers=2,
+                                cell=cell)).eval()
+    text = 'ab "c" (d) e\n' * 4
+    acts = activations(model, vocab, text)
+    assert acts.kinds == ("h",) and acts.values.shape == (2, 1, len(text), 7)
+    with torch.no_grad():
+        _, (h, _) = model(torch.from_numpy(vocab.encode(text))[None])
+    assert np.allclose(acts.values[:, 0, -1], h[:, 0].numpy(), atol=1e-5)
+    assert np.allclose(acts.unit(1, "h", 3), acts.values[1, 0, :, 3])
+    ranking = rank_units(acts, FEATURES["inside quotes"](text))
+    assert len(ranking) == 2 * 7 and {score.kind for score in ranking} == {"h"}
+    lstm = activations(CharRNN(ModelConfig(len(vocab), 5, 7, 2)), vocab, text)
+    assert lstm.kinds == ("h", "c") and lstm.values.shape[1] == 2

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -71,6 +72,59 @@ def test_bf16_steps_learn_and_keep_float32_weights(faq, tmp_path):
     assert payload["precision"] == "bf16"
     assert all(t.dtype == torch.float32 for t in payload["model_state"].values())
     assert payload["stream"]["h"].dtype == torch.float32
+
+
+@needs_bf16
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+def test_bf16_steps_of_gru_and_rnn_cells(faq, tmp_path, cell):
+    """Mixed precision applies to every cell: the same loss as float32 within bf16's
+    rounding, finite gradients on both engines, and a run that learns and saves float32."""
+    torch.manual_seed(0)
+    model = CharRNN(ModelConfig(len(faq.vocab), 32, 64, num_layers=2, cell=cell))
+    ids = torch.from_numpy(faq.data[:16 * 65].astype("int64")).reshape(16, 65)
+    with torch.no_grad():
+        model.eval()
+        full = loss_of(model, ids, Precision("fp32", ""))
+        half = loss_of(model, ids, Precision("bf16", ""))
+    assert abs(full.item() - half.item()) < 0.01 * full.item(), (full.item(), half.item())
+    model.train()
+    for engine in ("fast", "cell"):
+        with Precision("bf16", "").autocast(CPU):
+            logits, _ = model(ids[:4, :-1], engine=engine)
+        F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]),
+                        ids[:4, 1:].reshape(-1)).backward()
+        assert all(p.grad is not None and torch.isfinite(p.grad).all()
+                   for p in model.parameters()), engine
+        model.zero_grad(set_to_none=True)
+    trainer = Trainer(faq, tiny_config(iterations=40, eval_every=40, precision="bf16",
+                                       num_layers=2, cell=cell),
+                      device="cpu", checkpoint_dir=tmp_path)
+    before = trainer.evaluate()
+    done = trainer.run()
+    assert done.precision == "bf16" and done.val_loss < before - 0.3, (before, done.val_loss)
+    payload = load_checkpoint(done.checkpoint)
+    assert payload["model_config"]["cell"] == cell
+    assert all(t.dtype == torch.float32 for t in payload["model_state"].values())
+    assert payload["stream"]["h"].dtype == torch.float32
+
+
+def test_the_precision_trial_and_the_planner_time_the_runs_own_cell(faq, monkeypatch):
+    """`auto` and the planner time a trial model of the run's cell, not an LSTM."""
+    from chartui.run_setup import RunSetup
+    timed = []
+
+    def trial_step(model, batch_size, seq_len, engine, device):
+        timed.append((type(model.cells[0]).__name__, model.config.hidden_size))
+        return lambda: None
+
+    monkeypatch.setattr(precision_module, "trial_step", trial_step)
+    monkeypatch.setattr(precision_module, "_timed", lambda step, precision, device: 0.01)
+    config = tiny_config(cell="gru", hidden_size=None, batch_size=None, iterations=None,
+                         max_time=30.0, precision="auto")
+    monkeypatch.setattr(precision_module, "cpu_bf16_flags", lambda: ["AVX512_BF16"])
+    setup = RunSetup.choose(config, faq, len(faq.data), CPU, started_at=time.perf_counter())
+    assert setup.plan_note is not None  # the planner sized the model from these trials
+    assert timed and {name for name, _ in timed} == {"GRUCell"}
 
 
 def test_auto_takes_bf16_only_when_it_is_faster(monkeypatch):

@@ -153,3 +153,21 @@ def test_a_paused_run_says_so_in_its_log(faq, tmp_path):
     thread.join()
     assert runs[0].state == "paused"
     assert list_runs(tmp_path)[0][0].state == "stopped"
+
+
+def test_the_latest_sample_is_logged_and_old_logs_without_it_still_read(faq, tmp_path):
+    events = []
+    Trainer(faq, tiny_config(iterations=40, eval_every=20, sample_every=15, sample_length=30),
+            device="cpu", checkpoint_dir=tmp_path).run(events.append, report_interval=0)
+    samples = [(p.step, p.sample) for p in events if p.sample]
+    assert samples  # drawn at 15 and 30
+    (path,) = sorted((tmp_path / RUNS_FOLDER).glob("*.json"))
+    record = read_run(path)
+    assert (record.latest_sample_step, record.latest_sample) == samples[-1]
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["latest_sample"], data["latest_sample_step"]  # as a log from before them
+    path.write_text(json.dumps(data), encoding="utf-8")
+    old = read_run(path)
+    assert old is not None and old.latest_sample is None and old.latest_sample_step is None
+    assert old.step == record.step and data["format_version"] == 1

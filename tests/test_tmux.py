@@ -50,3 +50,45 @@ def test_chartui_trains_in_a_real_terminal(tmp_path):
         assert list(tmp_path.glob("chartui-faq-step*.pt"))
     finally:
         tmux("kill-session", "-t", session)
+
+
+@pytest.mark.slow
+def test_watching_a_run_another_process_trains(tmp_path):
+    """`chartui train` in the background (as under nohup), `chartui watch` in a terminal:
+    the watcher follows it live, says how it ended, and o opens its final checkpoint."""
+    import signal
+    trainer = subprocess.Popen(
+        [sys.executable, "-m", "chartui", "train", str(FAQ), "--checkpoint-dir", str(tmp_path),
+         "--device", "cpu", "--precision", "fp32", "--embedding", "16", "--hidden", "32",
+         "--batch-size", "8", "--seq-len", "32", "--iterations", "1000000",
+         "--eval-every", "40", "--sample-every", "40", "--sample-length", "40"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    session = f"chartui-{uuid.uuid4().hex[:8]}"
+    try:
+        deadline = time.monotonic() + 90
+        while not list(tmp_path.glob("runs/*.json")):
+            assert time.monotonic() < deadline, "the run never logged itself"
+            time.sleep(0.2)
+        command = (f"{sys.executable} -m chartui watch {tmp_path}; echo EXITED-$?; sleep 30")
+        assert tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+                    command).returncode == 0
+        wait_for_screen(session, lambda s: "read-only" in s)  # the notice shows
+        wait_for_screen(session, lambda s: "WATCHING" in s and "TRAINING" in s
+                        and "Sample at step" in s)
+        text = screen(session)
+        assert " t Train" not in text and "o Open" in text  # read-only
+        trainer.send_signal(signal.SIGINT)  # Ctrl+C: it saves and ends as stopped
+        assert trainer.wait(timeout=60) == 0
+        wait_for_screen(session, lambda s: "STOPPED" in s and "press o" in s)
+        tmux("send-keys", "-t", session, "o")
+        text = wait_for_screen(session, lambda s: "from chartui-faq-step" in s)
+        assert "WATCHING" not in text and "t Train" in text
+        tmux("send-keys", "-t", session, "q")
+        text = wait_for_screen(session, lambda s: "EXITED-" in s, timeout=60)
+        assert "EXITED-0" in text and "Traceback" not in text
+    finally:
+        tmux("kill-session", "-t", session)
+        if trainer.poll() is None:
+            trainer.kill()
+            trainer.wait()

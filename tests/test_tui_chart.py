@@ -122,7 +122,7 @@ async def test_the_new_keys_fit_the_key_bar_at_80_columns_and_can_be_remapped(tm
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         lines = str(app.query_one("#key-bar").render()).splitlines()
-        assert len(lines) == 2 and "y Copy  l b Chart" in lines[1]
+        assert len(lines) == 3 and "y Copy  l b Chart" in lines[1]
 
 
 async def test_the_status_line_cuts_a_long_checkpoint_name_instead_of_wrapping(

@@ -138,3 +138,28 @@ async def test_neuron_view_without_a_model_is_a_notice(tmp_path):
         await press(pilot, "question_mark")
         assert any(key == "v" and binding_id == "neurons" and "colour text" in description
                    for key, description, binding_id in app.screen.keys)
+
+
+async def test_neuron_view_of_a_gru_offers_only_h(tmp_path):
+    import torch
+
+    from chartui.model import CharRNN, ModelConfig
+    app = app_for(tmp_path)
+    main = app.main
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot, app)
+        torch.manual_seed(0)
+        model = CharRNN(ModelConfig(len(main.corpus.vocab), embedding_dim=8, hidden_size=8,
+                                    cell="gru")).eval()
+        main.checkpoints.opened = OpenedModel(model, main.corpus.vocab, "gru.pt")
+        await press(pilot, "v")
+        screen = app.screen
+        assert isinstance(screen, NeuronScreen)
+        await wait_for(pilot, lambda: screen.acts is not None, what="activations")
+        assert screen.acts.kinds == ("h",) and screen.kind == "h"
+        assert "hidden h" in header(screen) and "#1 of 8" in header(screen)
+        await press(pilot, "k")  # no cell state to switch to: a notice, and h stays
+        await pilot.pause(0.1)
+        assert screen.kind == "h" and "hidden h" in header(screen)
+        assert any("has no cell state" in str(toast.render())
+                   for toast in app.screen.query("Toast"))

@@ -31,12 +31,13 @@ def cell(table: DataTable, run_id: str, column: str) -> str:
 
 async def test_runs_from_earlier_sessions_are_listed_and_two_compared(tmp_path):
     corpus = load_corpus(str(FAQ))
-    for hidden in (32, 48):  # two runs finished before this app started
-        Trainer(corpus, small_config(hidden_size=hidden, iterations=40), device="cpu",
-                checkpoint_dir=tmp_path).run()
+    for hidden, cell_type in ((32, "lstm"), (48, "gru")):  # two runs finished before this app
+        Trainer(corpus, small_config(hidden_size=hidden, iterations=40, cell=cell_type),
+                device="cpu", checkpoint_dir=tmp_path).run()
     (tmp_path / RUNS_FOLDER / "damaged.json").write_text('{"format": "chartui-run"')
     runs, _ = list_runs(tmp_path)
     newer, older = runs
+    assert (newer.config["cell"], newer.cell, older.cell) == ("gru", "gru", "lstm")  # logged
 
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -47,6 +48,7 @@ async def test_runs_from_earlier_sessions_are_listed_and_two_compared(tmp_path):
         assert [key.value for key in table.rows] == [newer.id, older.id]  # newest first
         assert cell(table, newer.id, "model") == "1×48"
         assert cell(table, older.id, "model") == "1×32"
+        assert (cell(table, newer.id, "cell"), cell(table, older.id, "cell")) == ("gru", "lstm")
         assert cell(table, newer.id, "corpus") == "chartui-faq"
         assert cell(table, newer.id, "steps") == "40"
         assert cell(table, newer.id, "best") == f"{newer.best_val_loss:.3f}"
@@ -67,7 +69,7 @@ async def test_runs_from_earlier_sessions_are_listed_and_two_compared(tmp_path):
                                                                                   older.id]
         legend = str(app.screen.query_one("#comparison-legend").render())
         assert run_label(newer) in legend and run_label(older) in legend
-        assert "lr 0.01" in legend and "1×48" in legend and "1×32" in legend
+        assert "lr 0.01" in legend and "gru 1×48" in legend and "lstm 1×32" in legend
         await press(pilot, "escape")
         assert isinstance(app.screen, RunsScreen)
         await press(pilot, "escape")

@@ -1,5 +1,5 @@
 """The `chartui` command: the TUI by default, and headless `train`, `sample`, `corpora`, `runs`,
-`serve` and `export`.
+`serve` and `export`; `watch` opens the TUI read-only on a run another process trains.
 
 Every problem a user can fix ends as one line on stderr and a non-zero exit status.
 """
@@ -15,11 +15,12 @@ from chartui.cli.parser import UsageError, build_parser, train_config_from_args
 from chartui.cli.sample import cmd_sample
 from chartui.cli.started import STARTED_AT  # set as chartui.cli loads: --max-time counts it
 from chartui.cli.train import cmd_train
+from chartui.cli.watch import cmd_watch
 from chartui.errors import ChartuiError, is_out_of_memory
 
 __all__ = ["STARTED_AT", "build_parser", "main", "train_config_from_args"]
 
-COMMANDS = ("train", "sample", "corpora", "runs", "serve", "export")
+COMMANDS = ("train", "sample", "corpora", "runs", "serve", "watch", "export")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,8 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parsers[command].parse_args(argv[1:] if command != "app" else argv)
     handler = {"app": cmd_app, "train": cmd_train, "sample": cmd_sample,
                "corpora": cmd_corpora, "runs": cmd_runs, "serve": cmd_serve,
-               "export": cmd_export}[command]
+               "watch": cmd_watch, "export": cmd_export}[command]
     try:
+        if command in ("app", "serve") and os.environ.get("WORLD_SIZE", "1") not in ("", "0", "1"):
+            raise UsageError("the app cannot run under torchrun (one model over several "
+                             "processes is for `chartui train`); start it without torchrun")
         return handler(args)
     except ChartuiError as exc:
         print(f"chartui: error: {exc}", file=sys.stderr)

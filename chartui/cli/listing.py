@@ -44,7 +44,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(f"no runs logged in {folder}/runs")
     else:
         rows = [(f"{run.started:%Y-%m-%d %H:%M}", run.corpus_name,
-                 f"{run.config.get('num_layers', '?')}x{run.config.get('hidden_size', '?')}",
+                 f"{run.cell} {run.config.get('num_layers', '?')}x"
+                 f"{run.config.get('hidden_size', '?')}",
                  f"{run.step:,}",
                  "-" if run.best_val_loss is None else f"{run.best_val_loss:.4f}",
                  run.status().value.replace("_", " "), run.latest_checkpoint or "-")

@@ -76,7 +76,8 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     app = _Parser(prog="chartui", description=(
         "A terminal playground for character-level language models. With no command, opens the "
         "app on CORPUS (default: pydocs, the Python docs that ship with Python)."),
-        epilog="Commands: chartui train | sample | corpora | runs | serve (each has --help).")
+        epilog="Commands: chartui train | sample | corpora | runs | serve | watch (each has "
+               "--help).")
     app.add_argument("corpus", nargs="?", default=None,
                      help="corpus name (see `chartui corpora`) or path to a text file")
     app.add_argument("--checkpoint", metavar="CKPT", help="open a trained model")
@@ -89,12 +90,14 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     app.add_argument("--version", action="version", version=f"chartui {__version__}")
 
     train = _Parser(prog="chartui train", description=(
-        "Train a character-level LSTM on CORPUS without the TUI. Prints a progress bar, or one "
-        "JSON object per line with --json. Ctrl+C stops and saves a checkpoint."))
+        "Train a character-level LSTM (or GRU, or plain RNN: --cell) on CORPUS without the TUI. "
+        "Prints a progress bar, or one JSON object per line with --json. Ctrl+C stops and saves "
+        "a checkpoint."))
     train.add_argument("corpus", help="corpus name (see `chartui corpora`) or path to a text file")
     train.add_argument("--preset", default=None,
                        help="default (fast on a CPU), lesson (the LSTMCell lesson) or anna "
-                            "(the Anna Karenina tutorial); options below override it")
+                            "(the Anna Karenina tutorial); options below override it. Without "
+                            "it: the [train] table of your config file, if any (see the README)")
     _add_setting_options(train)
     train.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
     train.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
@@ -102,6 +105,9 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     train.add_argument("--encoding", help="text encoding of the corpus file (default UTF-8)")
     train.add_argument("--corpora-dir", action="append", metavar="DIR")
     train.add_argument("--json", action="store_true", help="one JSON object per line")
+    train.add_argument("--tensorboard", metavar="DIR",
+                       help="also write the losses, learning rate, speed and samples to DIR for "
+                            "TensorBoard (needs pip install 'chartui[tensorboard]')")
 
     sample = _Parser(prog="chartui sample", description=(
         "Stream text from a trained model to stdout. Temperature: low is conservative, high is "
@@ -156,6 +162,18 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     serve.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, mps")
     serve.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
     serve.add_argument("--corpora-dir", action="append", metavar="DIR")
+    watch = _Parser(prog="chartui watch", description=(
+        "Open the app read-only on a run another process is training (chartui train under "
+        "nohup or tmux, rank 0 of a torchrun job), following its run log: status line, chart, "
+        "latest sample. A log that stops changing is shown as stalled; when the run ends, o "
+        "opens its final checkpoint to generate from. Quitting leaves the run alone."))
+    watch.add_argument("path", nargs="?", default=None, metavar="RUN_LOG|CHECKPOINT_DIR",
+                       help="a run log (<checkpoint folder>/runs/<run id>.json), or a "
+                            "checkpoint folder: its newest live run (else its newest run). "
+                            "Default: the newest live run in --checkpoint-dir")
+    watch.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
+    watch.add_argument("--device", default="auto",
+                       help="for training once a checkpoint is opened: auto, cpu, cuda, mps")
     export = _Parser(prog="chartui export", description=(
         "Write a checkpoint's model for use outside chartui: its weights as safetensors (with "
         "the vocabulary and model settings as metadata), or one generation step as ONNX "
@@ -169,7 +187,7 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
                              "or .onnx, in the current folder); an existing file is never "
                              "replaced")
     return {"app": app, "train": train, "sample": sample, "corpora": corpora, "runs": runs,
-            "serve": serve, "export": export}
+            "serve": serve, "watch": watch, "export": export}
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -185,7 +203,8 @@ def train_config_from_args(args: argparse.Namespace, resume_payload: dict | None
                                "keeps its settings; leave out --preset (single options such as "
                                "--lr can still be changed)")
         config = resume_config(resume_payload, overrides)
-    else:
-        config = preset(args.preset or "default").override(**overrides)
+    else:  # without --preset, the user's [train] defaults (chartui.user_config)
+        from chartui.user_config import train_defaults
+        config = (preset(args.preset) if args.preset else train_defaults()).override(**overrides)
     config.validate()
     return config

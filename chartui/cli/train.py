@@ -1,5 +1,6 @@
 """`chartui train`: a run with progress lines (or JSON), stopped and saved on Ctrl+C,
-SIGTERM or a hang-up."""
+SIGTERM or a hang-up. Under torchrun, one of several processes training one model
+(`chartui.distributed`): rank 0 prints, the others are quiet but for errors."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import signal
 import sys
 
-from chartui.cli.parser import train_config_from_args
+from chartui.cli.parser import UsageError, train_config_from_args
 from chartui.cli.started import STARTED_AT
 from chartui.errors import ChartuiError, is_out_of_memory
 from chartui.terminal import ENDINGS, detach_from_terminal, hangup_signals
@@ -52,6 +53,11 @@ class ProgressPrinter:
 
 def cmd_train(args: argparse.Namespace) -> int:
     # Settings and the corpus are checked before torch is imported, so mistakes show at once.
+    if args.tensorboard:
+        from chartui.tensorboard_log import folder_problem, missing_extra
+        problem = missing_extra() or folder_problem(args.tensorboard)
+        if problem:
+            raise UsageError(problem)
     payload = None
     if args.resume:
         from chartui.checkpoint import load_checkpoint
@@ -60,12 +66,41 @@ def cmd_train(args: argparse.Namespace) -> int:
     from chartui.corpus import load_corpus
     corpus = load_corpus(args.corpus, encoding=args.encoding, vocabulary=config.vocabulary,
                          extra_dirs=args.corpora_dir)
+    from chartui.distributed import joined
+
+    with joined(args.device) as (world, device):
+        board = _open_tensorboard(args.tensorboard) if world.main else None
+        try:
+            return _train(args, config, corpus, payload, world, device, board)
+        finally:  # every way out, a stop by signal and a second Ctrl+C included
+            if board is not None:
+                try:
+                    board.close()
+                except OSError as exc:
+                    print(f"chartui: warning: the TensorBoard files may be incomplete ({exc})",
+                          file=sys.stderr, flush=True)
+
+
+def _open_tensorboard(folder: str | None):
+    """The TensorBoard listener for --tensorboard DIR, or None."""
+    if not folder:
+        return None
+    from chartui.tensorboard_log import TensorBoardLog
+    return TensorBoardLog(folder)
+
+
+def _train(args: argparse.Namespace, config, corpus, payload, world, device: str,
+           board) -> int:
     from chartui.progress import RunState
     from chartui.trainer import Trainer
 
-    trainer = Trainer(corpus, config, device=args.device, checkpoint_dir=args.checkpoint_dir,
-                      resume=args.resume, resume_payload=payload, started_at=STARTED_AT)
-    if args.json:
+    trainer = Trainer(corpus, config, device=device, checkpoint_dir=args.checkpoint_dir,
+                      resume=args.resume, resume_payload=payload, started_at=STARTED_AT,
+                      world=world)
+    if not world.main:  # rank 0 says how the run goes; the others only their errors
+        def show(p):
+            pass
+    elif args.json:
         def show(p):
             if p.event != "done":  # the done line below has its own, documented shape
                 print(json.dumps(p.to_json()), flush=True)
@@ -76,9 +111,17 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"({trainer.precision.name}); preset {config.preset}")
 
     def listener(p):
+        nonlocal board
+        if board is not None:
+            try:
+                board(p)
+            except OSError as exc:  # a full disk, say: training goes on without it
+                board = None
+                print(f"chartui: warning: stopped writing TensorBoard files ({exc})",
+                      file=sys.stderr, flush=True)
         try:
             show(p)
-            if p.event == "step" and p.message:  # a checkpoint could not be written: go on
+            if p.event == "step" and p.message and world.main:  # a save failed: go on
                 if getattr(show, "live", False):
                     sys.stdout.write("\r\x1b[2K")  # not in the middle of the progress line
                     sys.stdout.flush()
@@ -108,6 +151,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if not world.main:
+        failed = done.state is RunState.DIVERGED or trainer.final_save_error
+        return 1 if failed else 0
     if args.json:
         print(json.dumps({"event": "done", "step": done.step, "train_loss": done.train_loss,
                           "val_loss": done.val_loss, "chars_per_s": done.chars_per_s,

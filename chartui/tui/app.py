@@ -15,14 +15,18 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterable
+from pathlib import Path
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 
 from chartui.config import TrainConfig, preset
+from chartui.errors import ChartuiError
 from chartui.terminal import ENDINGS, detach_from_terminal, hangup_signals, served
+from chartui.tui.commands import KeyCommands
 from chartui.tui.keymap import load_keymap
 from chartui.tui.screens.export import ExportScreen
 from chartui.tui.screens.help import HelpScreen
@@ -33,6 +37,7 @@ from chartui.tui.screens.runs import RunComparison, RunsScreen
 from chartui.tui.screens.settings import SettingsScreen
 from chartui.tui.startup import Startup
 from chartui.tui.training import RunHandle
+from chartui.user_config import load_user_config, save_theme
 
 QUIT_SAVE_TIMEOUT_S = 20.0  # after q, the longest wait for the run's save before closing
 SAVE_TIMEOUT_S = 600.0  # after a hang-up or SIGTERM, the longest wait for the run's save
@@ -43,17 +48,23 @@ class ChartuiApp(App):
     """Train a character-level LSTM, watch it learn, play with its text."""
 
     TITLE = "chartui"
-    ENABLE_COMMAND_PALETTE = False
+    COMMANDS = App.COMMANDS | {KeyCommands}  # every action by name (chartui.tui.commands)
     AUTO_FOCUS = None  # keys go to the screen until the user picks a box
     BINDINGS = [Binding("q", "quit", "Quit", id="quit",
-                        tooltip="quit (saves a training run first)")]
+                        tooltip="quit (saves a training run first)"),
+                Binding("ctrl+p", "command_palette", "Commands", id="command_palette",
+                        priority=True, tooltip="commands: every action by name, and themes")]
 
     def __init__(self, startup: Startup | None = None, keymap: dict[str, str] | None = None,
-                 keymap_problem: str | None = None) -> None:
+                 keymap_problem: str | None = None, user_theme: str | None = None,
+                 config_file: Path | None = None) -> None:
         super().__init__()
         self.startup = startup or Startup()
         self.keymap = dict(keymap or {})
         self.keymap_problem = keymap_problem  # said once the app is up
+        self.user_theme = user_theme  # the config file's theme, applied once the app is up
+        self.config_file = config_file  # where a chosen theme is saved (None: nowhere)
+        self.remember_theme = False  # True once the app is up: a theme chosen is then saved
         self.quitting = False  # the run's end closes the app
         self.main = MainScreen(self.startup)
         if self.keymap:
@@ -63,10 +74,20 @@ class ChartuiApp(App):
         return self.main
 
     def on_mount(self) -> None:
+        problems = [self.keymap_problem] if self.keymap_problem else []
+        theme = self.user_theme
+        if theme is not None and theme not in self.available_themes:
+            problems.append(f"{self.config_file}: there is no theme {theme!r} (ctrl+p, Theme "
+                            "lists them); the default is used")
+            theme = None
         if not self.is_headless and self.console.color_system in ("standard", "windows"):
-            self.theme = "ansi-dark"  # 16-colour terminals: use the terminal's own palette
-        if self.keymap_problem:
-            self.notify(self.keymap_problem, severity="warning", timeout=8)
+            # 16-colour terminals: the terminal's own palette, unless the user chose the other
+            theme = theme if theme in ("ansi-dark", "ansi-light") else "ansi-dark"
+        if theme is not None:
+            self.theme = theme
+        self.remember_theme = True
+        if problems:
+            self.notify("\n".join(problems), severity="warning", timeout=10)
         self.set_timer(0.5, self._warm_up)  # after the first screen is up
         self._handle_signals()
 
@@ -80,6 +101,18 @@ class ChartuiApp(App):
         import chartui.checkpoint
         import chartui.trainer  # noqa: F401
         gc.freeze()
+
+    def watch_theme(self, theme: str) -> None:
+        """A theme the user chose is saved in the config file for next time; if the file
+        cannot take it (it is broken, or cannot be written), the theme stays for this session
+        and a notice says why."""
+        if not self.remember_theme or self.config_file is None:
+            return
+        try:
+            save_theme(theme, self.config_file)
+        except ChartuiError as exc:
+            self.notify(f"{exc}; the theme {theme} is kept for this session only",
+                        title="Theme", severity="warning", timeout=10)
 
     def on_resize(self, event: events.Resize) -> None:
         if self.main.is_mounted:  # else it checks the size as it mounts
@@ -98,6 +131,12 @@ class ChartuiApp(App):
                                                                    "focus_previous"):
             return False
         return True
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Of Textual's own commands, the theme chooser (quit and the rest are the app's own
+        keys, in `KeyCommands`)."""
+        yield SystemCommand("Theme", "change the colours (remembered for next time)",
+                            self.action_change_theme)
 
     # --- quitting -------------------------------------------------------------------------------
 
@@ -187,13 +226,24 @@ def binding_ids() -> set[str]:
 def make_app(config: TrainConfig | None = None, load_user_keymap: bool = True,
              keymap: dict[str, str] | None = None, **options) -> ChartuiApp:
     """The app as the command line starts it, for the CLI and the tests: `options` as
-    `Startup`'s fields, the default settings unless `config` is given, and the user's keymap
-    (~/.config/chartui/keymap.toml) read unless `load_user_keymap` is False, with `keymap`
-    over it. A problem with the keymap file is shown once the app is up."""
-    problem = None
+    `Startup`'s fields, and unless `load_user_keymap` is False the user's files: the config
+    file (`chartui.user_config`: the theme, [keys], and [train] as the settings unless `config`
+    is given) and the keymap (~/.config/chartui/keymap.toml, over [keys]), with `keymap` over
+    both. Without them: the default settings and theme, and nothing is saved. Problems with
+    the files are shown in one notice once the app is up."""
+    problems, theme, config_file = [], None, None
     if load_user_keymap:
+        user = load_user_config()
+        if user.problem():
+            problems.append(user.problem())
         main_keys = {binding.id: binding.key for binding in [*ChartuiApp.BINDINGS,
                                                              *MainScreen.BINDINGS]}
-        user_keymap, problem = load_keymap(known_ids=binding_ids(), keys=main_keys)
+        user_keymap, problem = load_keymap(known_ids=binding_ids(), keys=main_keys,
+                                           base=user.keys, base_path=user.path)
+        if problem:
+            problems.append(problem)
         keymap = {**user_keymap, **(keymap or {})}
-    return ChartuiApp(Startup(config=config or preset("default"), **options), keymap, problem)
+        config = config or user.train_config()
+        theme, config_file = user.theme, user.path
+    return ChartuiApp(Startup(config=config or preset("default"), **options), keymap,
+                      "\n".join(problems) or None, theme, config_file)

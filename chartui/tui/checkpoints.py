@@ -96,7 +96,7 @@ class Checkpoints:
         self.opened = OpenedModel(message.model, message.vocab, summary.path,
                                   summary.corpus_name)
         name = Path(summary.path).name
-        screen.status.show(parameters=summary.parameters, step=summary.step,
+        screen.status.show(parameters=summary.parameters, cell=summary.cell, step=summary.step,
                            total_steps=summary.total_steps, best_val_loss=summary.best_val_loss,
                            chars_per_s=None, elapsed_s=summary.elapsed_s, eta_s=None,
                            precision="", model_source=f"from {name}")

@@ -1,4 +1,5 @@
-"""User key remapping: ~/.config/chartui/keymap.toml maps binding ids to keys."""
+"""User key remapping: ~/.config/chartui/keymap.toml maps binding ids to keys (over the
+config file's [keys] table, `chartui.user_config`)."""
 
 from __future__ import annotations
 
@@ -23,40 +24,51 @@ def keymap_path() -> Path:
 
 
 def load_keymap(path: Path | None = None, known_ids: set[str] | None = None,
-                keys: dict[str, str] | None = None) -> tuple[dict[str, str], str | None]:
+                keys: dict[str, str] | None = None, base: dict[str, str] | None = None,
+                base_path: Path | None = None) -> tuple[dict[str, str], str | None]:
     """The user's keymap and, if the file is unusable or has entries that are not, one sentence
     naming the file and saying why (the usable entries still apply).
 
-    `keys` maps the ids of the bindings that act together (the main screen's and the app's) to
-    their own keys: an entry that would give one key to two of them is ignored too, so no key
-    is lost (the main screen's binding would hide the app's)."""
+    `base` holds entries read before the keymap file (the config file's [keys], from
+    `base_path`): the keymap file's own entries go over them. `keys` maps the ids of the
+    bindings that act together (the main screen's and the app's) to their own keys: an entry
+    that would give one key to two of them is ignored too, so no key is lost (the main
+    screen's binding would hide the app's)."""
+    keymap = dict(base or {})
+    where = {binding_id: base_path for binding_id in keymap}
     try:
         path = path or keymap_path()
     except ChartuiError as exc:
-        return {}, f"{exc} (in $CHARTUI_KEYMAP); keys stay as they are"
-    if not path.is_file():
-        return {}, None
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return {}, f"{path} could not be read ({exc}); keys stay as they are"
-    keymap = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
-    if len(keymap) != len(data):
-        return keymap, f"{path}: every entry must be binding_id = \"key\"; others were ignored"
+        return keymap, f"{exc} (in $CHARTUI_KEYMAP); keys stay as they are"
+    problems: list[str] = []
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            return keymap, f"{path} could not be read ({exc}); keys stay as they are"
+        entries = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+        if len(entries) != len(data):
+            problems.append(f"{path}: every entry must be binding_id = \"key\"; others were "
+                            "ignored")
+        keymap.update(entries)
+        where.update({binding_id: path for binding_id in entries})
     unknown = sorted(set(keymap) - known_ids) if known_ids is not None else []
     if unknown:
         for binding_id in unknown:
             del keymap[binding_id]
-        return keymap, (f"{path}: no key has the id {', '.join(unknown)} (the help screen, ?, "
+        files = " and ".join(sorted({str(where[binding_id]) for binding_id in unknown}))
+        problems.append(f"{files}: no key has the id {', '.join(unknown)} (the help screen, ?, "
                         "lists them); those entries were ignored")
     shared = shared_keys(keymap, keys or {})
     if shared:
         key, ids = shared
+        files = " and ".join(sorted({str(where[binding_id]) for binding_id in ids
+                                     if binding_id in where}))
         for binding_id in ids:
             keymap.pop(binding_id, None)
-        return keymap, (f"{path}: {' and '.join(ids)} would share the key {key}; those entries "
-                        "were ignored")
-    return keymap, None
+        problems.append(f"{files}: {' and '.join(ids)} would share the key {key}; those "
+                        "entries were ignored")
+    return keymap, "; ".join(problems) or None
 
 
 def shared_keys(keymap: dict[str, str], keys: dict[str, str]) -> tuple[str, list[str]] | None:

@@ -7,6 +7,7 @@ from textual.binding import Binding
 
 TEMPERATURE_KEYS = Binding.Group("Temp", compact=True)
 TOP_K_KEYS = Binding.Group("Top-k", compact=True)
+TOP_P_KEYS = Binding.Group("Top-p", compact=True)
 CHART_KEYS = Binding.Group("Chart", compact=True)
 
 MAIN_KEYS = [
@@ -26,6 +27,10 @@ MAIN_KEYS = [
             group=TOP_K_KEYS),
     Binding("right_curly_bracket", "top_k(1)", "top-k up", id="top_k_up",
             group=TOP_K_KEYS),
+    Binding("comma", "top_p(-1)", "top-p down", id="top_p_down", group=TOP_P_KEYS,
+            tooltip="top-p down: the nucleus keeps fewer of the likeliest characters"),
+    Binding("full_stop", "top_p(1)", "top-p up", id="top_p_up", group=TOP_P_KEYS,
+            tooltip="top-p up: the nucleus keeps more of them (up to off, p = 1)"),
     Binding("n", "step_generation", "Step", id="step_generation",
             tooltip="generate exactly one more character (starts from the prime if needed)"),
     Binding("i", "toggle_inspector", "Next", id="toggle_inspector",

@@ -21,6 +21,8 @@ class Startup:
     config: TrainConfig = field(default_factory=lambda: preset("default"))
     checkpoint: str | None = None  # to open at once
     resume: str | None = None  # to open at once, and resume with t
+    watch: str | None = None  # a run log to follow at once, read-only (chartui watch)
+    watch_notice: str | None = None  # said as the watch starts (e.g. that the run has ended)
     device: str = "auto"
     checkpoint_dir: str | Path = "checkpoints"
     encoding: str | None = None

@@ -141,7 +141,8 @@ class Training:
         summary = message.summary
         self.run.summary, self.run.control = summary, message.run_control
         screen.chart.set_history(summary.history.train_points(), summary.history.val)
-        screen.status.show(parameters=summary.parameters, device=summary.device,
+        screen.status.show(parameters=summary.parameters, cell=summary.cell,
+                           device=summary.device,
                            precision=summary.precision, step=summary.step,
                            total_steps=summary.total_steps,
                            best_val_loss=summary.best_val_loss, model_source="")

@@ -15,12 +15,20 @@ from chartui.tui import widget_css
 EXPLANATION = """\
 Temperature divides the model's scores before sampling: low is conservative (it repeats its
 favourite words), high is adventurous (more mistakes), 0 always takes the most likely character.
-Top-k lets only the k most likely characters be drawn. Both apply to the next character, even
-while a generation is running.
+Top-k lets only the k most likely characters be drawn; top-p (nucleus sampling) only the
+fewest likeliest whose probabilities add up to p, so how many follows the model's confidence
+(the inspector marks the rest "cut"). All three apply to the next character, even while a
+generation is running.
 
 t starts a new run with the current settings (e), pauses it and resumes it. x stops the run and
 saves a checkpoint; the next t starts a fresh run. To continue an old run, open its checkpoint
 with o and choose Resume. Checkpoints go to the checkpoints/ folder.
+
+r lists every run in that folder: space marks runs, c compares their validation curves, and
+enter on a run another process is training (chartui train under nohup or tmux) watches it,
+read-only, as chartui watch does: the status line says WATCHING and its state (STALLED when its
+log has been silent for 15 s), and t, x, w, e and c are off. When it ends, o opens its final
+checkpoint to generate from.
 
 v opens the neuron view: the generated text (or the start of the corpus; s switches) coloured
 by one unit of the LSTM: cool colours negative, warm ones positive. ← → move between units,
@@ -29,8 +37,18 @@ quotes, position in the line, inside brackets, start of a word, in a number, aft
 and jumps to the unit whose activation follows it most closely; b goes to the next best;
 pageup and pagedown scroll the text.
 
-Keys can be remapped in ~/.config/chartui/keymap.toml (binding id = "key"), e.g.
+ctrl+p opens the command palette: type part of an action's name (e.g. "pause", "top-p",
+"export") and press enter to run it, as its key would; "Theme" chooses the colours.
+
+The config file (config.toml in the platform's config folder, on Linux ~/.config/chartui/, or
+$CHARTUI_CONFIG) remembers the theme and can hold your keys and default training settings:
+    theme = "nord"
+    [keys]
     toggle_training = "space"
+    [train]
+    hidden_size = 256
+Keys can also be remapped in ~/.config/chartui/keymap.toml (binding id = "key"), which goes
+over [keys]. The binding ids are in the list above.
 """
 
 

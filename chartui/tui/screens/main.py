@@ -48,6 +48,7 @@ from chartui.tui.screens.runs import RunsScreen
 from chartui.tui.screens.settings import SettingsScreen
 from chartui.tui.startup import Startup
 from chartui.tui.training import Training
+from chartui.tui.watching import Watching
 from chartui.tui.widgets.corpus_pane import CorpusPane
 from chartui.tui.widgets.generation_panel import GenerationPanel
 from chartui.tui.widgets.key_bar import KeyBar
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from chartui.vocab import Vocabulary
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
+SHORT_HEIGHT = 26  # below this the generation console packs tighter, so the chart keeps 3 rows
 
 
 class MainScreen(Screen):
@@ -87,6 +89,7 @@ class MainScreen(Screen):
         self.corpus_loads = Latest()
         self.training = Training(self, resume=startup.resume)
         self.checkpoints = Checkpoints(self)
+        self.watching = Watching(self)  # a run another process trains, when there is one
         self.generation_session = GenerationSession(startup.generation_pace)
         self.generation_panel = GenerationPanel(self.generation_session, id="gen-row")
 
@@ -114,6 +117,9 @@ class MainScreen(Screen):
         if self.startup.checkpoint or self.startup.resume:
             self.checkpoints.open(self.startup.checkpoint or self.startup.resume,
                                   resume=bool(self.startup.resume))
+        if self.startup.watch:  # once the screen is up, so that its notices show
+            self.call_after_refresh(self.watching.start, self.startup.watch,
+                                    self.startup.watch_notice)
 
     @property
     def status(self) -> StatusBar:
@@ -129,30 +135,22 @@ class MainScreen(Screen):
         width, height = size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "too-small")
+        self.set_class(height < SHORT_HEIGHT, "-short")
         if small:
             self.query_one("#too-small", Static).update(
                 f"chartui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is "
                 f"{width}×{height}. Make it larger (q quits).")
 
     def key_bindings(self) -> list[Binding]:
-        """This screen's keys, then the app's, in the order the key bar and help show them."""
-        return [*self.BINDINGS, *self.app.BINDINGS]
+        """This screen's keys that work now, then the app's, in the order the key bar, the
+        help and the palette show them (watching a run, the training keys do not work)."""
+        return [*(b for b in self.BINDINGS if self.watching.allows(b.id)), *self.app.BINDINGS]
+
+    def check_action(self, action: str, parameters: tuple) -> bool:
+        return self.watching.allows(action)
 
     def show_key_bar(self) -> None:
-        """Every shown binding in the key bar; a group's keys (e.g. [ ]) share one label."""
-        keys: list[tuple[str, str]] = []
-        for binding in self.key_bindings():
-            if not binding.show:
-                continue
-            shown = self.app.key_display(binding)
-            if binding.group is not None:
-                if keys and keys[-1][1] == binding.group.description:
-                    keys[-1] = (f"{keys[-1][0]} {shown}", keys[-1][1])
-                else:
-                    keys.append((shown, binding.group.description))
-            else:
-                keys.append((shown, binding.description))
-        self.query_one(KeyBar).show_keys(keys)
+        self.query_one(KeyBar).show_bindings(self.key_bindings(), self.app.key_display)
 
     def watch_train_state(self, state: RunState) -> None:
         self.status.show(state=state)
@@ -203,8 +201,9 @@ class MainScreen(Screen):
     def show_planned_size(self) -> None:
         """With no model on show yet, the status bar gives the size the settings would build."""
         if self.corpus is not None and self.run_control is None and \
-                self.checkpoints.opened is None:
-            self.status.show(parameters=parameter_count(self.config, len(self.corpus.vocab)))
+                self.checkpoints.opened is None and not self.watching.active:
+            self.status.show(parameters=parameter_count(self.config, len(self.corpus.vocab)),
+                             cell=self.config.cell)
 
     @while_running
     def on_corpus_failed(self, message: CorpusFailed) -> None:
@@ -256,7 +255,8 @@ class MainScreen(Screen):
     # --- checkpoints (chartui.tui.checkpoints does the work) ---------------------------------
 
     def action_open_checkpoint(self) -> None:
-        self.checkpoints.pick()
+        if not self.watching.open_final():  # a watched run that has ended: its checkpoint
+            self.checkpoints.pick()
 
     @while_running
     def on_checkpoint_failed(self, message: CheckpointFailed) -> None:
@@ -265,6 +265,7 @@ class MainScreen(Screen):
     @while_running
     def on_checkpoint_opened(self, message: CheckpointOpened) -> None:
         if self.checkpoints.show(message):  # its model is the one on show, not the last run's
+            self.watching.stop()
             self.training.forget()
             self.train_state = RunState.IDLE
             if message.resume:
@@ -285,7 +286,9 @@ class MainScreen(Screen):
         opened = self.checkpoints.opened
         if opened is not None:
             return opened.model, opened.vocab
-        self.notify("no model yet: press t to train, or o to open a checkpoint",
+        self.notify("watching: o opens the run's final checkpoint once it ends, or any other"
+                    if self.watching.active else
+                    "no model yet: press t to train, or o to open a checkpoint",
                     severity="warning")
         return None
 
@@ -310,6 +313,9 @@ class MainScreen(Screen):
 
     def action_top_k(self, direction: int) -> None:
         self.generation_panel.change_top_k(direction, self.vocab_size())
+
+    def action_top_p(self, direction: int) -> None:
+        self.generation_panel.change_top_p(direction)
 
     def action_toggle_inspector(self) -> None:
         self.generation_panel.toggle_inspector()
@@ -402,8 +408,8 @@ class MainScreen(Screen):
 
         self.app.push_screen(CorpusPicker(entries, self.corpus_name), chosen)
 
-    def action_runs(self) -> None:
-        self.app.push_screen(RunsScreen(self.startup.checkpoint_dir))
+    def action_runs(self) -> None:  # enter there on a live run: watch it
+        self.app.push_screen(RunsScreen(self.startup.checkpoint_dir), self.watching.start)
 
     def action_export(self) -> None:
         self.app.push_screen(ExportScreen(self.model_corpus_name(), self.export_file))

@@ -1,8 +1,9 @@
-"""The neuron view: a text coloured by the activation of one LSTM unit.
+"""The neuron view: a text coloured by the activation of one unit of the model.
 
 Karpathy, Johnson & Fei-Fei (2015) found single cells of character LSTMs that follow quotes,
 the position in the line or brackets. This screen colours a text by one unit at a time and
 jumps to the units that follow a nameable feature most closely; `chartui.neurons` does the maths.
+An LSTM offers its hidden state h and its cell state c; a GRU or a plain RNN only h.
 """
 
 from __future__ import annotations
@@ -184,9 +185,15 @@ class NeuronScreen(ModalScreen[None]):
             self.redraw()
 
     def action_toggle_kind(self) -> None:
-        if self.acts is not None:
-            self.kind = "c" if self.kind == "h" else "h"
-            self.redraw()
+        if self.acts is None:
+            return
+        kinds = self.acts.kinds
+        if len(kinds) == 1:
+            self.notify(f"a {self.model.config.cell.upper()} has no cell state c: its units are "
+                        "the hidden state h")
+            return
+        self.kind = kinds[(kinds.index(self.kind) + 1) % len(kinds)]
+        self.redraw()
 
     def action_next_feature(self) -> None:
         if self.acts is not None:

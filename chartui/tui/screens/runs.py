@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 from rich.text import Text
@@ -12,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
+from chartui.following import run_log_path
 from chartui.runs import RUNS_FOLDER, RunRecord, list_runs, read_run, skipped_note
 from chartui.tui import widget_css
 from chartui.tui.widgets.loss_chart import mark_steps
@@ -24,18 +27,25 @@ CURVE_COLOURS = [("cyan+", "color(14)"), ("orange+", "color(11)"), ("magenta+", 
                  ("white", "color(15)")]
 REFRESH_S = 2.0  # how often a run that is still training is read again
 # key, header, right-aligned?
+# (the best validation loss is headed "val" so that the table fits in 80 columns)
 COLUMNS = [("mark", "", False), ("when", "when", False), ("corpus", "corpus", False),
-           ("model", "model", False), ("lr", "lr", True), ("batch", "batch", True),
-           ("steps", "steps", True), ("best", "best val", True), ("speed", "ch/s", True),
-           ("state", "state", False)]
-CORPUS_WIDTH = 12
+           ("cell", "cell", False), ("model", "model", False), ("lr", "lr", True),
+           ("batch", "batch", True), ("steps", "steps", True), ("best", "val", True),
+           ("speed", "ch/s", True), ("state", "state", False)]
+CORPUS_WIDTH = 11  # with it the table fits in 80 columns, a vertical scroll bar included
 SELECTED_MARK = "✓"
 
 
+def short_corpus_name(run: RunRecord) -> str:
+    """The run's corpus name, cut to CORPUS_WIDTH characters with an ellipsis."""
+    corpus = run.corpus_name
+    return corpus if len(corpus) <= CORPUS_WIDTH else corpus[:CORPUS_WIDTH - 1] + "…"
+
+
 def run_label(run: RunRecord) -> str:
-    """Names a run in a few words: when, corpus and model."""
+    """Names a run in a few words: when, corpus, cell and model."""
     config = run.config
-    return (f"{run.started:%m-%d %H:%M} {run.corpus_name} "
+    return (f"{run.started:%m-%d %H:%M} {short_corpus_name(run)} {run.cell} "
             f"{config.get('num_layers', '?')}×{config.get('hidden_size', '?')} "
             f"lr {config.get('lr', 0):g}")
 
@@ -43,12 +53,10 @@ def run_label(run: RunRecord) -> str:
 def run_cells(run: RunRecord) -> dict[str, str]:
     """The table's cells for one run, by column key."""
     config = run.config
-    corpus = run.corpus_name
-    if len(corpus) > CORPUS_WIDTH:
-        corpus = corpus[:CORPUS_WIDTH - 1] + "…"
     return {
         "when": f"{run.started:%m-%d %H:%M}",
-        "corpus": corpus,
+        "corpus": short_corpus_name(run),
+        "cell": run.cell,
         "model": f"{config.get('num_layers', '?')}×{config.get('hidden_size', '?')}",
         "lr": f"{config.get('lr', 0):g}",
         "batch": str(config.get("batch_size", "?")),
@@ -64,8 +72,16 @@ def _cell(text: str, right: bool) -> Text:
     return Text(" " + text, justify="right" if right else "left")
 
 
-class RunsScreen(ModalScreen[None]):
-    """The runs logged in a checkpoint folder, newest first; space selects, enter compares."""
+def watchable(run: RunRecord) -> bool:
+    """A run another process is training now (not this app's own): enter watches it."""
+    own = run.pid == os.getpid() and run.host == socket.gethostname()
+    return run.status().live and not own
+
+
+class RunsScreen(ModalScreen[str | None]):
+    """The runs logged in a checkpoint folder, newest first; space selects, c (or enter)
+    compares; enter on a run another process is training closes it with that run's log, for
+    the main screen to watch."""
 
     DEFAULT_CSS = widget_css(__file__)
     BINDINGS = [
@@ -104,8 +120,8 @@ class RunsScreen(ModalScreen[None]):
             self.notes.append("no runs yet: every training run (t, or chartui train) is logged "
                               "here")
         else:
-            self.notes.append("space selects · enter or c compares validation curves · esc "
-                              "closes")
+            self.notes.append("space selects · c compares validation curves · enter watches "
+                              "a live run, else compares · esc closes")
         if skipped:
             self.notes.append(skipped_note(skipped))
         self.show_note()
@@ -142,8 +158,14 @@ class RunsScreen(ModalScreen[None]):
         self.query_one(DataTable).update_cell(run_id, "mark", mark)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """enter: watch the run when another process is training it and none is marked,
+        else compare."""
         event.stop()
-        self.action_compare()
+        run = self.runs.get(self.highlighted_run())
+        if run is not None and not self.selected and watchable(run):
+            self.dismiss(str(run_log_path(self.folder, run)))
+        else:
+            self.action_compare()
 
     def action_compare(self) -> None:
         """The selected runs; with fewer than two selected, the highlighted one joins them."""

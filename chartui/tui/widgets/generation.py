@@ -38,10 +38,13 @@ class GenerationConsole(Vertical):
     def on_mount(self) -> None:
         self.border_title = "Generate"
 
-    def show_knobs(self, temperature: float, top_k: int | None, running: bool) -> None:
+    def show_knobs(self, temperature: float, top_k: int | None, top_p: float | None,
+                   running: bool) -> None:
         t = "greedy" if temperature == 0 else f"{temperature:.1f}"
         k = "all" if top_k is None else str(top_k)
-        text = Text.assemble("T ", (t, "bold"), " [ ]  ·  top-k ", (k, "bold"), " { }  ·  ",
+        p = "off" if top_p is None else f"{top_p:g}"
+        text = Text.assemble("T ", (t, "bold"), " [ ] · top-k ", (k, "bold"), " { } · top-p ",
+                             (p, "bold"), " , . · ",
                              ("generating… esc stops" if running
                               else "enter generates · n steps", "italic"))
         self.query_one("#gen-knobs", Static).update(text, layout=False)  # one line

@@ -54,14 +54,14 @@ class GenerationPanel(Horizontal):
 
     def refresh_knobs(self) -> None:
         settings = self.session.settings
-        self.console.show_knobs(settings.temperature, settings.top_k, self.session.streaming)
+        self.console.show_knobs(settings.temperature, settings.top_k, settings.top_p,
+                                self.session.streaming)
         self.show_candidates()
 
     def show_candidates(self, candidates: list | None = None) -> None:
         if candidates is None:
             candidates = self.session.candidates()
-        self.query_one(NextCharInspector).show_candidates(candidates,
-                                                          self.session.settings.temperature)
+        self.query_one(NextCharInspector).show_candidates(candidates, self.session.settings)
 
     def change_temperature(self, direction: int) -> None:
         self.session.change_temperature(direction)
@@ -69,6 +69,10 @@ class GenerationPanel(Horizontal):
 
     def change_top_k(self, direction: int, vocab_size: int | None) -> None:
         self.session.change_top_k(direction, vocab_size)
+        self.refresh_knobs()
+
+    def change_top_p(self, direction: int) -> None:
+        self.session.change_top_p(direction)
         self.refresh_knobs()
 
     def toggle_inspector(self) -> None:
@@ -110,7 +114,7 @@ class GenerationPanel(Horizontal):
             self.notify(f"the model never saw {shown}; those characters of the prime are "
                         "skipped", severity="warning")
         self.console.begin(prime)
-        self.screen.set_focus(None)  # so [ ] { } and escape act on the running stream
+        self.screen.set_focus(None)  # so [ ] { } , . and escape act on the running stream
         try:
             first, stream = self.session.begin(model, vocab, prime, length, seed, stepping)
         except Exception as exc:  # noqa: BLE001 - one sentence, the app keeps running
@@ -156,8 +160,8 @@ class GenerationPanel(Horizontal):
             return
         char = self.session.choose(rank)
         if char is None:
-            self.notify(f"there is no candidate {rank}: top-k or top-p leave fewer",
-                        severity="warning")
+            self.notify(f"candidate {rank} cannot be drawn: top-k, top-p or greedy (T 0) cut "
+                        "it", severity="warning")
             return
         self.console.append(char)
         self.show_candidates()

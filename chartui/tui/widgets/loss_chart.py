@@ -40,6 +40,7 @@ class Figure:
     style: Style
     view: str = VIEWS[0]
     units: str = "nats"
+    empty: str = "press t to train"  # the title while there are no points
 
 
 def mark_steps(plt, steps: list[float]) -> None:
@@ -88,6 +89,7 @@ class LossChart(PlotextPlot):
         self._lines: list[Strip] = []
         self.view = VIEWS[0]
         self.units = "nats"
+        self.empty = Figure.empty  # what the title says while there are no points
 
     @property
     def train_points(self) -> list[tuple[float, float]]:
@@ -185,7 +187,7 @@ class LossChart(PlotextPlot):
         return Figure(width, height, self._get_plotext_theme_name(self.app.theme),
                       train_steps.tolist(), (train_losses * per_nat).tolist(),
                       val_steps.tolist(), (val_losses * per_nat).tolist(), self.visual_style,
-                      self.view, self.units)
+                      self.view, self.units, self.empty)
 
     def draw(self, figure: Figure) -> list[Strip]:
         """The picture of `figure`, one strip per row (safe on any thread: its own plot)."""
@@ -204,7 +206,7 @@ class LossChart(PlotextPlot):
             plt.scatter(figure.val_steps, figure.val_losses, color="orange+", marker="dot")
         steps = figure.train_steps + figure.val_steps
         mark_steps(plt, steps)
-        plt.title("" if steps else "press t to train")
+        plt.title("" if steps else figure.empty)
         visual = visualize(self, Text.from_ansi(plt.build()))
         return Visual.to_strips(self, visual, figure.width, figure.height, figure.style)
 

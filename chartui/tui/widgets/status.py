@@ -23,6 +23,7 @@ STATE_STYLES = {
 class StatusInfo:
     corpus: str = "-"
     parameters: int | None = None
+    cell: str = "lstm"  # the model's cell (lstm, gru, rnn); named in the line when not lstm
     device: str = "-"
     precision: str = ""  # what the running model trains in (fp32, bf16); empty when idle
     state: RunState = RunState.IDLE  # of the run, or FAILED when the corpus could not load
@@ -33,6 +34,8 @@ class StatusInfo:
     eta_s: float | None = None
     best_val_loss: float | None = None
     model_source: str = ""
+    watching: str = ""  # the id of a run another process trains, shown read-only
+    stalled: bool = False  # that run's log has gone silent (chartui.following)
 
 
 class StatusBar(Static):
@@ -51,11 +54,20 @@ class StatusBar(Static):
     def render_info(self) -> Text:
         i = self.info
         params = f"{format_count(i.parameters)} params" if i.parameters else "no model yet"
-        line1 = Text.assemble(
-            (" chartui ", "bold reverse"), " ", (i.corpus, "bold"), f" · {params} · {i.device}",
-            f" {i.precision}" if i.precision else "",
-            f" {i.model_source}" if i.model_source else "", " · ",
-            (i.state.label.upper(), STATE_STYLES[i.state]))
+        if i.parameters and i.cell != "lstm":
+            params = f"{i.cell.upper()} {params}"
+        state = ("STALLED", "bold red") if i.stalled else (i.state.label.upper(),
+                                                             STATE_STYLES[i.state])
+        if i.watching:  # the state first: a long run id must not push it off the line
+            line1 = Text.assemble((" chartui ", "bold reverse"), " ",
+                                  (f"WATCHING {i.watching}", "bold"), " · ", state,
+                                  f" · {params} · {i.device}",
+                                  f" {i.precision}" if i.precision else "")
+        else:
+            line1 = Text.assemble(
+                (" chartui ", "bold reverse"), " ", (i.corpus, "bold"),
+                f" · {params} · {i.device}", f" {i.precision}" if i.precision else "",
+                f" {i.model_source}" if i.model_source else "", " · ", state)
         total = f"/{i.total_steps:,}" if i.total_steps else ""
         speed = f"{format_count(i.chars_per_s)} ch/s" if i.chars_per_s else "-- ch/s"
         best = f"{i.best_val_loss:.4f}" if i.best_val_loss is not None else "-"
