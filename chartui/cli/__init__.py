@@ -1,5 +1,5 @@
-"""The `chartui` command: the TUI by default, and headless `train`, `sample`, `corpora`, `runs`
-and `serve`; `watch` opens the TUI read-only on a run another process trains.
+"""The `chartui` command: the TUI by default, and headless `train`, `sample`, `corpora`, `runs`,
+`serve` and `export`; `watch` opens the TUI read-only on a run another process trains.
 
 Every problem a user can fix ends as one line on stderr and a non-zero exit status.
 """
@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from chartui.cli.export import cmd_export
 from chartui.cli.interactive import cmd_app, cmd_serve
 from chartui.cli.listing import cmd_corpora, cmd_runs
 from chartui.cli.parser import UsageError, build_parser, train_config_from_args
@@ -19,7 +20,7 @@ from chartui.errors import ChartuiError, is_out_of_memory
 
 __all__ = ["STARTED_AT", "build_parser", "main", "train_config_from_args"]
 
-COMMANDS = ("train", "sample", "corpora", "runs", "serve", "watch")
+COMMANDS = ("train", "sample", "corpora", "runs", "serve", "watch", "export")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parsers[command].parse_args(argv[1:] if command != "app" else argv)
     handler = {"app": cmd_app, "train": cmd_train, "sample": cmd_sample,
                "corpora": cmd_corpora, "runs": cmd_runs, "serve": cmd_serve,
-               "watch": cmd_watch}[command]
+               "watch": cmd_watch, "export": cmd_export}[command]
     try:
         if command in ("app", "serve") and os.environ.get("WORLD_SIZE", "1") not in ("", "0", "1"):
             raise UsageError("the app cannot run under torchrun (one model over several "

@@ -174,8 +174,20 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     watch.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR")
     watch.add_argument("--device", default="auto",
                        help="for training once a checkpoint is opened: auto, cpu, cuda, mps")
+    export = _Parser(prog="chartui export", description=(
+        "Write a checkpoint's model for use outside chartui: its weights as safetensors (with "
+        "the vocabulary and model settings as metadata), or one generation step as ONNX "
+        "(ids and state in, logits and state out) for other runtimes. Needs the export extra: "
+        "pip install 'chartui[export]'."))
+    export.add_argument("checkpoint", help="checkpoint file (or a folder: its newest *.pt)")
+    export.add_argument("--format", required=True, metavar="safetensors|onnx",
+                        help="safetensors (weights) or onnx (a generation step)")
+    export.add_argument("--output", metavar="PATH",
+                        help="the file to write (default: the checkpoint's name with .safetensors "
+                             "or .onnx, in the current folder); an existing file is never "
+                             "replaced")
     return {"app": app, "train": train, "sample": sample, "corpora": corpora, "runs": runs,
-            "serve": serve, "watch": watch}
+            "serve": serve, "watch": watch, "export": export}
 
 
 # --- commands -----------------------------------------------------------------------------------
