@@ -34,9 +34,9 @@ MODEL_FORMAT = "chartui-model"
 EXTRA_HINT = "install it with: pip install 'chartui[export]'"
 
 
-def default_output(checkpoint: str | Path, kind: str) -> Path:
-    """The checkpoint's name with the format's suffix, in the current folder."""
-    return Path(Path(checkpoint).stem + SUFFIXES[kind])
+def default_output(checkpoint: Path, kind: str) -> Path:
+    """The checkpoint file's name with the format's suffix, in the current folder."""
+    return Path(checkpoint.stem + SUFFIXES[kind])
 
 
 NEEDS = {"safetensors": ("safetensors.torch",), "onnx": ("onnx", "onnxscript")}
@@ -97,11 +97,12 @@ def export_model(checkpoint: str | Path, kind: str, output: str | Path | None = 
     `default_output`); returns the path written. Every problem is one ChartuiError."""
     if kind not in FORMATS:
         raise ChartuiError(f"'{kind}' is not an export format; use one of: {', '.join(FORMATS)}")
+    from chartui.checkpoint import load_model, resolve_checkpoint_path  # torch: only now
+    checkpoint = resolve_checkpoint_path(checkpoint)  # a folder: its newest checkpoint
     path = user_path(output) if output is not None else default_output(checkpoint, kind)
     _check_output(path)
     writer = {"safetensors": _safetensors_bytes, "onnx": _onnx_bytes}[kind]
     _require(kind)
-    from chartui.checkpoint import load_model  # torch: only once there is work to do
     model, vocab, payload = load_model(checkpoint)
     return _write(path, writer(model, model_metadata(model, vocab, payload)))
 

@@ -83,9 +83,22 @@ class CellType:
     has_cell_state: bool
 
 
+def _in_autocast_dtype(kernel: Callable) -> Callable:
+    """`kernel` with its input, state and weights cast to the autocast dtype while autocast is
+    on. PyTorch's CPU autocast has a rule for `torch.lstm` and `torch.rnn_tanh` but none for
+    `torch.gru`, which would otherwise run in float32 under bf16."""
+    def run(x: torch.Tensor, h0: torch.Tensor, weights: tuple, *args):
+        device = x.device.type
+        if torch.is_autocast_enabled(device):
+            dtype = torch.get_autocast_dtype(device)
+            x, h0, weights = x.to(dtype), h0.to(dtype), tuple(w.to(dtype) for w in weights)
+        return kernel(x, h0, weights, *args)
+    return run
+
+
 CELL_TYPES: dict[str, CellType] = {  # one per choice of the `cell` setting (CELLS)
     "lstm": CellType(nn.LSTMCell, _fused_lstm, True),
-    "gru": CellType(nn.GRUCell, _fused_without_cell_state(torch.gru), False),
+    "gru": CellType(nn.GRUCell, _fused_without_cell_state(_in_autocast_dtype(torch.gru)), False),
     "rnn": CellType(partial(nn.RNNCell, nonlinearity="tanh"),
                     _fused_without_cell_state(torch.rnn_tanh), False),
 }

@@ -178,6 +178,7 @@ def save_theme(theme: str, path: Path | None = None) -> Path:
         raise ChartuiError(f"{path}: its theme line could not be changed safely; write "
                            f"theme = {json.dumps(theme)} in it by hand")
     try:
+        path = path.resolve()  # a linked config.toml (a dotfiles folder) stays linked
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, lambda file: file.write(new_text.encode("utf-8")))
     except OSError as exc:

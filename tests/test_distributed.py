@@ -96,10 +96,11 @@ def test_ranks_agree_on_rank_0s_clock_and_on_a_stop_any_of_them_heard(faq, tmp_p
 
 
 @pytest.mark.e2e
-def test_the_app_is_refused_under_torchrun():
+@pytest.mark.parametrize("command", [[], ["watch"]])
+def test_the_app_is_refused_under_torchrun(command):
     env = {**os.environ, "WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0"}
-    result = subprocess.run([sys.executable, "-m", "chartui"], capture_output=True, text=True,
-                            env=env, timeout=60, stdin=subprocess.DEVNULL)
+    result = subprocess.run([sys.executable, "-m", "chartui", *command], capture_output=True,
+                            text=True, env=env, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode == 2
     assert "torchrun" in result.stderr and "chartui train" in result.stderr
 

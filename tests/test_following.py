@@ -112,6 +112,7 @@ def test_an_unreadable_write_keeps_the_last_good_record(tmp_path):
 def test_following_a_real_run_to_its_end(faq, tmp_path, one_torch_thread):
     trainer = Trainer(faq, tiny_config(iterations=90, eval_every=30, sample_every=30,
                                        sample_length=20), device="cpu", checkpoint_dir=tmp_path)
+    trainer.pause()  # it waits before its first step until the follower is there
     thread = threading.Thread(target=trainer.run)
     thread.start()
     deadline = time.monotonic() + 120
@@ -121,6 +122,7 @@ def test_following_a_real_run_to_its_end(faq, tmp_path, one_torch_thread):
     path, notice = find_run_log(tmp_path)
     assert notice is None  # it is live
     follower = RunFollower(path)
+    trainer.resume()
     steps = []
     while True:
         followed = follower.poll()

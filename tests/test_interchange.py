@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import onnxruntime
@@ -125,13 +126,28 @@ def test_bad_requests_are_one_sentence(trained_run, tmp_path, capsys):
          "not a folder"),
         (["export", trained_run.path, "--format", "onnx",
           "--output", str(tmp_path / "missing" / "x.onnx")], "does not exist"),
-        (["export", trained_run.path, "--format", "tflite"], "use one of: safetensors, onnx"),
     ]
     for argv, words in cases:
         assert main(argv) == 1
         err = capsys.readouterr().err
         assert words in err and len(err.strip().splitlines()) == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "foreign.pt"]
+
+
+def test_an_unknown_format_is_a_usage_error(trained_run, capsys):
+    with pytest.raises(SystemExit) as exit_status:
+        main(["export", trained_run.path, "--format", "tflite"])
+    assert exit_status.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'tflite'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_folder_exports_its_newest_checkpoint_under_its_name(trained_run, tmp_path,
+                                                                monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = Path(trained_run.path).parent
+    assert main(["export", str(folder), "--format", "safetensors"]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == [Path(trained_run.path).stem + ".safetensors"]
 
 
 def test_a_missing_extra_is_named(trained_run, tmp_path, monkeypatch):

@@ -87,6 +87,9 @@ def test_bf16_steps_of_gru_and_rnn_cells(faq, tmp_path, cell):
         full = loss_of(model, ids, Precision("fp32", ""))
         half = loss_of(model, ids, Precision("bf16", ""))
     assert abs(full.item() - half.item()) < 0.01 * full.item(), (full.item(), half.item())
+    with Precision("bf16", "").autocast(CPU):  # the fused kernel itself runs in bf16
+        _, (h, _) = model(ids[:4, :-1], engine="fast")
+    assert h.dtype == torch.bfloat16, cell
     model.train()
     for engine in ("fast", "cell"):
         with Precision("bf16", "").autocast(CPU):

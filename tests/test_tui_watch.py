@@ -116,6 +116,15 @@ async def test_a_run_whose_process_died_is_shown_interrupted(tmp_path):
         await wait_for(pilot, lambda: isinstance(app.screen, CheckpointPicker), what="picker")
 
 
+async def test_the_status_line_names_the_watched_runs_cell(tmp_path):
+    record = run_record()
+    record.config["cell"] = "gru"
+    app = app_for(tmp_path, watch=str(write_run(record, tmp_path)))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot, app)
+        assert "GRU 1.2k params" in status_text(app)
+
+
 async def test_enter_on_a_live_run_in_the_runs_screen_watches_it(tmp_path):
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     try:

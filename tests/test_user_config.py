@@ -91,6 +91,16 @@ def test_saving_the_theme_changes_its_line_only(tmp_path):
     assert with_top_level_line("# c\n", "theme", '"x"') == '# c\ntheme = "x"\n'
 
 
+def test_a_linked_file_stays_linked(tmp_path):
+    kept = tmp_path / "dotfiles" / "config.toml"
+    kept.parent.mkdir()
+    kept.write_text(GOOD)
+    link = tmp_path / "config.toml"
+    link.symlink_to(kept)
+    save_theme("ansi-light", link)
+    assert link.is_symlink() and load_user_config(kept).theme == "ansi-light"
+
+
 def test_a_broken_file_is_not_overwritten(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text("theme = \n# my notes\n")

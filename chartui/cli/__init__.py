@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                "corpora": cmd_corpora, "runs": cmd_runs, "serve": cmd_serve,
                "watch": cmd_watch, "export": cmd_export}[command]
     try:
-        if command in ("app", "serve") and os.environ.get("WORLD_SIZE", "1") not in ("", "0", "1"):
+        under_torchrun = os.environ.get("WORLD_SIZE", "1") not in ("", "0", "1")
+        if command in ("app", "serve", "watch") and under_torchrun:
             raise UsageError("the app cannot run under torchrun (one model over several "
                              "processes is for `chartui train`); start it without torchrun")
         return handler(args)

@@ -8,6 +8,7 @@ import argparse
 from chartui import __version__
 from chartui.config import TrainConfig, preset
 from chartui.errors import ChartuiError
+from chartui.interchange import FORMATS
 
 
 class UsageError(ChartuiError):
@@ -76,8 +77,8 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
     app = _Parser(prog="chartui", description=(
         "A terminal playground for character-level language models. With no command, opens the "
         "app on CORPUS (default: pydocs, the Python docs that ship with Python)."),
-        epilog="Commands: chartui train | sample | corpora | runs | serve | watch (each has "
-               "--help).")
+        epilog="Commands: chartui train | sample | corpora | runs | serve | watch | export "
+               "(each has --help).")
     app.add_argument("corpus", nargs="?", default=None,
                      help="corpus name (see `chartui corpora`) or path to a text file")
     app.add_argument("--checkpoint", metavar="CKPT", help="open a trained model")
@@ -180,7 +181,7 @@ def build_parser() -> dict[str, argparse.ArgumentParser]:
         "(ids and state in, logits and state out) for other runtimes. Needs the export extra: "
         "pip install 'chartui[export]'."))
     export.add_argument("checkpoint", help="checkpoint file (or a folder: its newest *.pt)")
-    export.add_argument("--format", required=True, metavar="safetensors|onnx",
+    export.add_argument("--format", required=True, choices=FORMATS,
                         help="safetensors (weights) or onnx (a generation step)")
     export.add_argument("--output", metavar="PATH",
                         help="the file to write (default: the checkpoint's name with .safetensors "

@@ -16,6 +16,8 @@ from functools import partial
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+PALETTE_ID = "command_palette"  # the binding that opens the palette
+
 
 def command_name(binding: Binding) -> str:
     """What the palette calls a binding, e.g. "Train: start, pause or resume training"."""
@@ -40,6 +42,8 @@ class KeyCommands(Provider):
         own = {binding.id for binding in app.BINDINGS if isinstance(binding, Binding)}
         found = []
         for binding in key_bindings():
+            if binding.id == PALETTE_ID:  # the palette is open already
+                continue
             target = app if binding.id in own else screen
             key = app.key_display(binding)
             found.append((command_name(binding), f"key {key} · id {binding.id}",

@@ -109,7 +109,7 @@ class Watching:
             precision=record.precision or "", step=record.step,
             total_steps=record.config.get("iterations"), chars_per_s=record.chars_per_s,
             elapsed_s=record.elapsed_s, eta_s=followed.eta_s,
-            best_val_loss=record.best_val_loss, model_source="")
+            best_val_loss=record.best_val_loss, model_source="", cell=record.cell)
         if followed.changed:
             screen.chart.set_history(record.train_history, record.val_history)
             sample = screen.query_one(SampleView)
