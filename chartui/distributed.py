@@ -109,6 +109,28 @@ class World:
         torch.distributed.broadcast_object_list(box, src=0, device=self.device)
         return box[0]
 
+    def shared_batch(self, batch_size: int) -> None:
+        """Refuse a global batch that the processes cannot share evenly."""
+        if batch_size % self.size:
+            raise ChartuiError(f"--batch-size {batch_size} (the global batch) cannot be shared "
+                               f"evenly by {self.size} processes; use a multiple of {self.size}")
+
+    def step_model(self, model: torch.nn.Module, device: torch.device,
+                   seed: int) -> torch.nn.Module:
+        """What a training step runs: `model` itself in a single process; with several, the
+        model in DistributedDataParallel, which starts every rank from rank 0's weights. Each
+        rank then draws its own dropout masks (seeded from `seed` and its rank), while rank 0
+        keeps the run's random state, as it is saved."""
+        if not self.active:
+            return model
+        run_state = torch.get_rng_state()
+        torch.manual_seed(seed + 1_000_003 * self.rank)
+        wrapped = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device] if device.type == "cuda" else None)
+        if self.main:
+            torch.set_rng_state(run_state)
+        return wrapped
+
     def decided_by_main(self, decide):
         """`decide()` run on rank 0 alone and its result (or the ChartuiError it raised) given to
         every rank, which then all return it (or all raise). Others wait meanwhile, so rank 0's

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chartui.checkpoint import CheckpointFiles, CheckpointWriteError
+from chartui.distributed import World
 
 Save = Callable[[float | None, bool], Path]  # (val_loss, best) -> the file written
 
@@ -69,3 +70,22 @@ class QuietSaves:
         kept = self.kept("no checkpoint had been saved yet")
         return (f"training stopped at step {step}: {what} (diverged); {kept}; try a lower "
                 f"learning rate (now --lr {lr:g})")
+
+
+def save_on_main(world: World, files: CheckpointFiles, payload: dict, step: int,
+                 val_loss: float | None, best: bool) -> Path:
+    """With several processes: rank 0 writes `payload`, and every rank's `files` then names
+    what it wrote (or every rank raises the CheckpointWriteError rank 0 met), so that all of
+    them go on alike."""
+    outcome = None
+    if world.main:
+        try:
+            files.save(payload, step, val_loss, best)
+        except CheckpointWriteError as exc:
+            outcome = (str(exc.path), exc.reason, exc.hint)
+    latest, files.latest_step, files.best, outcome = world.share(
+        (files.latest, files.latest_step, files.best, outcome))
+    if outcome is not None:
+        raise CheckpointWriteError(Path(outcome[0]), outcome[1], outcome[2])
+    files.latest = latest
+    return latest

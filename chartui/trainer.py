@@ -12,9 +12,9 @@ batches; the held-out loss), `controls` (what other threads may do), `budget` (t
 
 Under torchrun (`chartui.distributed`) every process runs this loop on its share of the batch,
 with the model wrapped in DistributedDataParallel for the step. Once per step the processes
-agree (`_agree`) on rank 0's clock and on whether any of them was asked to stop or save, so
-they all take the same steps at the same learning rates and end together; the losses they
-judge by are the global batch's. Rank 0 alone writes checkpoints and the run log.
+agree (`ControlledRun.agree`) on rank 0's clock and on whether any of them was asked to stop
+or save, so they all take the same steps at the same learning rates and end together; the
+losses they judge by are the global batch's. Rank 0 alone writes checkpoints and the run log.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from chartui.config import TrainConfig, learning_rate
 from chartui.controls import ControlledRun
 from chartui.corpus import Corpus
 from chartui.distributed import World
-from chartui.errors import ChartuiError
 from chartui.judging import BestScore, diverged, model_problem, weights_finite
 from chartui.model import CharRNN, ModelConfig, resolve_device
 from chartui.progress import Listener, Progress, RunState, RunSummary
@@ -45,10 +44,9 @@ from chartui.resume import StartPoint
 from chartui.run_setup import RunSetup, make_optimizer
 from chartui.runs import RunLog, RunRecord
 from chartui.sampling import sample_text
-from chartui.saving import QuietSaves
+from chartui.saving import QuietSaves, save_on_main
 
 HEARTBEAT_S = 5.0  # a paused run still reports this often, for its run log's heartbeat
-STOP_CODES = (RunState.STOPPED, RunState.HANGUP, RunState.INTERRUPTED)  # agreed on as 1, 2, 3
 
 
 @dataclass
@@ -88,7 +86,7 @@ class Trainer(ControlledRun):
         precision and the model and tells the others.
         """
         super().__init__()
-        self.world = world = world or World()
+        self.world = world = world or World()  # see ControlledRun.agree
         self.started_at = time.perf_counter() if started_at is None else started_at
         payload = resume_payload
         if resume is not None and payload is None:
@@ -101,10 +99,7 @@ class Trainer(ControlledRun):
             config, corpus, len(self.train_data), self.device, self.started_at))
         self.config = config = setup.config
         self.precision, self.plan_note = setup.precision, setup.plan_note
-        if config.batch_size % world.size:
-            raise ChartuiError(f"--batch-size {config.batch_size} (the global batch) cannot be "
-                               f"shared evenly by {world.size} processes; use a multiple of "
-                               f"{world.size}")
+        world.shared_batch(config.batch_size)
 
         torch.manual_seed(config.seed)
         new_model = CharRNN(ModelConfig(len(corpus.vocab), config.embedding_dim,
@@ -114,17 +109,7 @@ class Trainer(ControlledRun):
         self._start_from(StartPoint(new_model) if payload is None
                          else StartPoint.of(payload, resume, corpus))
         self.model.to(self.device).train()
-        self._step_model: torch.nn.Module = self.model  # what a training step runs
-        if world.active:
-            # every rank starts from rank 0's weights (DDP broadcasts them) and its own
-            # dropout masks; rank 0's random state stays the run's, as saved
-            torch.manual_seed(config.seed + 1_000_003 * world.rank + self.step)
-            self._step_model = torch.nn.parallel.DistributedDataParallel(
-                self.model, device_ids=[self.device] if self.device.type == "cuda" else None)
-            if world.main:
-                torch.set_rng_state(self._main_rng)
-        self._agreed_stop: RunState | None = None  # how the processes agreed to end
-        self._agreed_save = False
+        self._step_model = world.step_model(self.model, self.device, config.seed + self.step)
         saved_optimizer = None if payload is None else payload.get("optimizer_state")
         self.optimizer = make_optimizer(self.model, config.lr, self.device, saved_optimizer)
         self.resumed_from = str(resume) if resume is not None else None
@@ -147,7 +132,6 @@ class Trainer(ControlledRun):
         self.resume_note = point.note
         if "torch" in point.rng:
             torch.set_rng_state(point.rng["torch"])
-        self._main_rng = torch.get_rng_state()
         self.batches.restore(point.rng, point.stream)
 
     def pause(self) -> None:
@@ -274,7 +258,7 @@ class Trainer(ControlledRun):
             elapsed = time.perf_counter() - loop.start
             reserve = self._timing.reserve()
             if self.world.active:
-                elapsed, reserve = self._agree(elapsed, reserve, should_stop)
+                elapsed, reserve = self.agree(elapsed, reserve, should_stop)
             self._timing.elapsed = elapsed
             ending = self._reason_to_end(elapsed, reserve, should_stop)
             if ending is not None:
@@ -299,35 +283,14 @@ class Trainer(ControlledRun):
                      first_loss=self.history.train[0] if self.history.train else None,
                      last_report=self.started_at)
 
-    def _agree(self, elapsed: float, reserve: float,
-               should_stop: Callable[[], bool] | None) -> tuple[float, float]:
-        """With several processes, before every step: agree on rank 0's clock (its elapsed time
-        and the time it keeps for the end), and on whether any process was asked to stop (a
-        signal reaches each at its own moment) or to save. Returns rank 0's time."""
-        code = 0
-        if self._stop.is_set() or (should_stop is not None and should_stop()):
-            code = STOP_CODES.index(self.stop_reason) + 1 if self.stop_reason in STOP_CODES else 3
-        rows = self.world.gather_floats([code, float(self._save_requested.is_set()),
-                                         elapsed, reserve])
-        asked = [int(c) for c in rows[:, 0] if c > 0]
-        if asked and self._agreed_stop is None:
-            mine = self.stop_reason if code else None
-            self._agreed_stop = mine or STOP_CODES[asked[0] - 1]  # the first rank's that asked
-        if rows[:, 1].max() > 0:
-            self._save_requested.clear()
-            self._agreed_save = True
-        return float(rows[0, 2]), float(rows[0, 3])
-
     def _reason_to_end(self, elapsed: float, reserve: float,
                        should_stop: Callable[[], bool] | None) -> RunState | None:
         """How the run ends now (asked to stop, its steps done, its time spent), or None. With
-        several processes, asked to stop means any of them was (`_agree`)."""
+        several processes, asked to stop means any of them was (`agree`)."""
         c = self.config
-        if self.world.active:
-            if self._agreed_stop is not None:
-                return self._agreed_stop
-        elif self._stop.is_set() or (should_stop is not None and should_stop()):
-            return self.stop_reason
+        asked = self._asked_to_stop(should_stop)
+        if asked is not None:
+            return asked
         if c.iterations is not None and self.step >= c.iterations:
             return RunState.FINISHED
         if self.budget.spent(elapsed, reserve):
@@ -400,8 +363,7 @@ class Trainer(ControlledRun):
         if c.sample_every and self.step % c.sample_every == 0 and self.world.main:
             sample = self.draw_sample()
         if asked_to_save:
-            self._save_requested.clear()
-            self._agreed_save = False
+            self._save_taken()
             checkpoint = self.saves.save(val_loss, best)
         now = time.perf_counter()
         if now - loop.last_report >= report_interval or val_loss is not None or sample \
@@ -412,10 +374,6 @@ class Trainer(ControlledRun):
                                 message=self.saves.take_error()))
             loop.last_report, loop.pending, loop.chars_since, loop.train_time = now, [], 0, 0.0
         return None
-
-    def _save_asked(self) -> bool:
-        """Whether a save was asked for (by any process, as agreed before this step)."""
-        return self._agreed_save if self.world.active else self._save_requested.is_set()
 
     def _finish(self, loop: _Loop, emit: Listener) -> Progress:
         """The end: evaluate on the whole held-out text and save (unless that was just done,
@@ -508,25 +466,10 @@ class Trainer(ControlledRun):
             if not self.world.active:
                 path = self.checkpoints.save(payload, self.step, val_loss, best)
             else:
-                path = self._save_on_main(payload, val_loss, best)
+                path = save_on_main(self.world, self.checkpoints, payload, self.step,
+                                    val_loss, best)
         self._timing.save_s = time.perf_counter() - began
         return path
-
-    def _save_on_main(self, payload: dict, val_loss: float | None, best: bool) -> Path:
-        """Rank 0 writes `payload`; every rank's `checkpoints` then names its files."""
-        outcome = None
-        files = self.checkpoints
-        if self.world.main:
-            try:
-                files.save(payload, self.step, val_loss, best)
-            except CheckpointWriteError as exc:
-                outcome = (str(exc.path), exc.reason, exc.hint)
-        latest, files.latest_step, files.best, outcome = self.world.share(
-            (files.latest, files.latest_step, files.best, outcome))
-        if outcome is not None:
-            raise CheckpointWriteError(Path(outcome[0]), outcome[1], outcome[2])
-        files.latest = latest
-        return latest
 
     def kept_checkpoint_phrase(self, otherwise: str) -> str:
         """Names the newest good file of this run (or the one it resumed from)."""

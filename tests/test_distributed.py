@@ -83,15 +83,15 @@ def test_ranks_agree_on_rank_0s_clock_and_on_a_stop_any_of_them_heard(faq, tmp_p
     trainer = Trainer(faq, tiny_config(), device="cpu", checkpoint_dir=tmp_path)
     # rows: (stop code: 0 none, 1 stopped, 2 hangup, 3 interrupted; save asked; elapsed; reserve)
     trainer.world = _Heard([[0, 0, 5.0, 1.0], [0, 0, 9.0, 3.0]])
-    assert trainer._agree(9.0, 3.0, None) == (5.0, 1.0)  # rank 0's clock, whatever this one's
+    assert trainer.agree(9.0, 3.0, None) == (5.0, 1.0)  # rank 0's clock, whatever this one's
     assert trainer._agreed_stop is None and not trainer._save_asked()
     assert trainer._reason_to_end(5.0, 1.0, None) is None
     trainer.world = _Heard([[0, 1, 6.0, 1.0], [2, 0, 9.0, 3.0]])  # rank 1 heard a hang-up
-    trainer._agree(9.0, 3.0, None)
+    trainer.agree(9.0, 3.0, None)
     assert trainer._save_asked()
     assert trainer._reason_to_end(6.0, 1.0, None) is RunState.HANGUP
     trainer.world = _Heard([[3, 0, 7.0, 1.0], [2, 0, 9.0, 3.0]])  # the first reason stands
-    trainer._agree(9.0, 3.0, None)
+    trainer.agree(9.0, 3.0, None)
     assert trainer._reason_to_end(7.0, 1.0, None) is RunState.HANGUP
 
 
