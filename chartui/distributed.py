@@ -156,7 +156,11 @@ def device_for(world: World, requested: str) -> str:
         return requested
     if requested == "auto":
         return f"cuda:{world.local_rank}" if torch.cuda.is_available() else "cpu"
-    kind = torch.device(requested).type if requested else "cpu"
+    try:
+        kind = torch.device(requested).type if requested else "cpu"
+    except RuntimeError:
+        raise ChartuiError(f"'{requested}' is not a device name; use auto, cpu or cuda"
+                           ) from None
     if kind == "cuda":
         return f"cuda:{world.local_rank}"
     if kind != "cpu":

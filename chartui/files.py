@@ -55,7 +55,7 @@ NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS}
 
 
 def write_atomically(path: str | Path, write: Callable[[BinaryIO], None],
-                     replace: bool = True) -> Path:
+                     replace: bool = True, mode: int | None = None) -> Path:
     """Write a file at `path` through a temporary file beside it (`write` fills it), flushed to
     disk, then renamed into place; the folder is flushed too, so the new name survives a
     crash.
@@ -65,8 +65,8 @@ def write_atomically(path: str | Path, write: Callable[[BinaryIO], None],
     touched: the temporary file is linked into place, which fails with FileExistsError if
     something is there, even one created a moment ago (where the file system has no hard
     links, the name is first claimed by creating an empty file exclusively, then the
-    temporary file renamed over it). The file gets the usual mode for a new file. Raises
-    OSError, or whatever `write` raises.
+    temporary file renamed over it). The file gets the usual mode for a new file, or `mode`
+    (e.g. the mode of the file it replaces). Raises OSError, or whatever `write` raises.
     """
     path = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -75,7 +75,7 @@ def write_atomically(path: str | Path, write: Callable[[BinaryIO], None],
             write(f)
             f.flush()
             os.fsync(f.fileno())
-            os.fchmod(f.fileno(), NEW_FILE_MODE)
+            os.fchmod(f.fileno(), NEW_FILE_MODE if mode is None else mode)
         if replace:
             os.replace(tmp_name, path)
         elif _link(tmp_name, path):

@@ -16,6 +16,7 @@ import importlib.util
 import os
 
 from chartui.errors import ChartuiError
+from chartui.files import not_a_folder, user_path
 from chartui.progress import Progress
 
 INSTALL_HINT = "install it with pip install 'chartui[tensorboard]'"
@@ -31,10 +32,11 @@ def missing_extra() -> str | None:
 
 
 def folder_problem(folder: str | os.PathLike) -> str | None:
-    """One sentence when `folder` cannot hold TensorBoard's event files, else None."""
-    path = os.fspath(folder)
-    if os.path.exists(path) and not os.path.isdir(path):
-        return (f"--tensorboard {path} is a file, not a folder; give a folder for the event "
+    """One sentence when `folder` cannot hold TensorBoard's event files (it, or a folder it
+    would be made in, is a file), else None."""
+    blocked = not_a_folder(user_path(folder))
+    if blocked:
+        return (f"--tensorboard {os.fspath(folder)}: {blocked}; give a folder for the event "
                 "files (it is made if missing)")
     return None
 
@@ -60,7 +62,7 @@ class TensorBoardLog:
         except ImportError:  # torch could not load tensorboard (a broken or too old install)
             raise ChartuiError(f"--tensorboard could not load tensorboard; {INSTALL_HINT}"
                                ) from None
-        self.folder = os.fspath(folder)
+        self.folder = os.fspath(user_path(folder))
         self._val_step: int | None = None  # the step of the last validation loss written
         try:
             self.writer = SummaryWriter(self.folder)

@@ -84,9 +84,9 @@ def load_user_config(path: Path | None = None) -> UserConfig:
     except ChartuiError as exc:
         return UserConfig(problems=[f"{exc} (in ${CONFIG_ENV})"], readable=False)
     found = UserConfig(path=path)
-    if not path.is_file():
-        return found
     try:
+        if not path.is_file():  # (a folder on the way that cannot be looked into: OSError)
+            return found
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         found.readable = False
@@ -129,7 +129,7 @@ def _read_train(table: Any, found: UserConfig) -> None:
     settings = TrainConfig.settings()
     for name, value in table.items():
         if name == "preset":
-            if value in PRESETS:
+            if isinstance(value, str) and value in PRESETS:
                 found.train[name] = value
             else:
                 refuse(f"[train] preset {value!r} is not one of: {', '.join(PRESETS)}")
@@ -180,7 +180,8 @@ def save_theme(theme: str, path: Path | None = None) -> Path:
     try:
         path = path.resolve()  # a linked config.toml (a dotfiles folder) stays linked
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, lambda file: file.write(new_text.encode("utf-8")))
+        mode = path.stat().st_mode & 0o7777 if path.exists() else None  # a private file stays so
+        write_atomically(path, lambda file: file.write(new_text.encode("utf-8")), mode=mode)
     except OSError as exc:
         raise ChartuiError(f"{path} could not be written ({exc.strerror or exc})") from None
     return path
@@ -195,7 +196,8 @@ def with_top_level_line(text: str, key: str, value: str) -> str:
                        len(lines))
     for i in range(first_table):
         if re.match(rf"\s*{re.escape(key)}\s*=", lines[i]):
-            lines[i] = line
+            comment = re.search(r"\s+#[^\"']*$", lines[i].rstrip("\n"))  # kept, if plainly one
+            lines[i] = line if comment is None else line[:-1] + comment.group(0) + "\n"
             return "".join(lines)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"

@@ -48,6 +48,8 @@ def test_the_world_comes_from_torchruns_variables_and_is_single_without_them():
     assert single.share({"a": 1}) == {"a": 1}
     assert device_for(single, "auto") == "auto"
     assert device_for(world, "cpu") == "cpu"
+    with pytest.raises(ChartuiError, match="'gpu' is not a device name"):
+        device_for(world, "gpu")
     with pytest.raises(ChartuiError, match="MASTER_ADDR and MASTER_PORT are not set"):
         with joined("cpu", {"WORLD_SIZE": "2", "RANK": "0"}):
             pass

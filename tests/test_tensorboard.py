@@ -123,12 +123,13 @@ def test_without_the_extra_one_sentence_says_how_to_install_it(tmp_path):
     assert not (tmp_path / "ck").exists() and not (tmp_path / "board").exists()
 
 
-def test_a_folder_that_is_a_file_gets_one_sentence(tmp_path):
+@pytest.mark.parametrize("inside", [False, True])
+def test_a_folder_that_is_a_file_gets_one_sentence(tmp_path, inside):
     pytest.importorskip("tensorboard")
     a_file = tmp_path / "board"
     a_file.write_text("not a folder")
     result = chartui("train", FAQ, *SMALL, "--checkpoint-dir", tmp_path / "ck",
-                     "--tensorboard", a_file)
+                     "--tensorboard", a_file / "sub" if inside else a_file)
     assert_one_sentence(result, str(a_file), "is a file, not a folder")
     assert not (tmp_path / "ck").exists()
 

@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 from chartui.cli import main
 from chartui.progress import RunState
 from chartui.runs import write_run
+from chartui.tui.messages import CorpusLoaded
 from chartui.tui.screens.pickers import CheckpointPicker
 from chartui.tui.screens.runs import RunsScreen
 from chartui.tui.widgets.key_bar import KeyBar
@@ -114,6 +115,20 @@ async def test_a_run_whose_process_died_is_shown_interrupted(tmp_path):
         assert any("interrupted at step 0, with no checkpoint" in text for _, text in seen)
         await press(pilot, "o")  # nothing to open: the picker, as usual
         await wait_for(pilot, lambda: isinstance(app.screen, CheckpointPicker), what="picker")
+
+
+async def test_a_t_pressed_while_a_corpus_loaded_does_not_train_once_watching(tmp_path):
+    app = app_for(tmp_path)
+    main_screen = app.main
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        main_screen.start_when_loaded = True  # t, pressed while the corpus was loading
+        same_corpus = {"name": main_screen.corpus_name, "source": "", "fingerprint": "x"}
+        assert main_screen.watching.start(write_run(run_record(corpus=same_corpus), tmp_path))
+        main_screen.post_message(CorpusLoaded(main_screen.corpus))  # the load then ends
+        await pilot.pause(0.2)
+        assert main_screen.watching.active and main_screen.training.run is None
+        assert main_screen.train_state is RunState.IDLE
 
 
 async def test_the_status_line_names_the_watched_runs_cell(tmp_path):

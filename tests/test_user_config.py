@@ -64,6 +64,7 @@ def test_a_missing_file_is_no_problem(tmp_path):
     ('[train]\nhidden = 64\nseq_len = 40\n', ["no setting 'hidden'"], {"seq_len": 40}),
     ('[train]\nhidden_size = 64.0\n', ["hidden_size = 64.0 is not allowed", "whole number"], {}),
     ('colour = "red"\n[keys]\nquit = 3\n', ["unknown entry 'colour'", "[keys] entry"], {}),
+    ('[train]\npreset = ["anna"]\nlr = 0.5\n', ["preset ['anna'] is not one of"], {"lr": 0.5}),
 ])
 def test_a_broken_file_is_one_sentence_and_the_rest_still_applies(tmp_path, text, words,
                                                                      train):
@@ -89,6 +90,15 @@ def test_saving_the_theme_changes_its_line_only(tmp_path):
     assert load_user_config(path).theme == "nord" and load_user_config(path).train == \
         {"lr": 0.003}
     assert with_top_level_line("# c\n", "theme", '"x"') == '# c\ntheme = "x"\n'
+
+
+def test_saving_the_theme_keeps_the_files_mode_and_the_lines_comment(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "nord"  # my favourite\n')
+    path.chmod(0o600)
+    save_theme("dracula", path)
+    assert path.read_text() == 'theme = "dracula"  # my favourite\n'
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_a_linked_file_stays_linked(tmp_path):

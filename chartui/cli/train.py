@@ -69,7 +69,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from chartui.distributed import joined
 
     with joined(args.device) as (world, device):
-        board = _open_tensorboard(args.tensorboard) if world.main else None
+        boards: list = []  # rank 0's; an error opening it stops every rank with its sentence
+        if args.tensorboard:
+            world.decided_by_main(lambda: boards.append(_open_tensorboard(args.tensorboard)))
+        board = boards[0] if boards else None
         try:
             return _train(args, config, corpus, payload, world, device, board)
         finally:  # every way out, a stop by signal and a second Ctrl+C included
@@ -81,10 +84,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                           file=sys.stderr, flush=True)
 
 
-def _open_tensorboard(folder: str | None):
-    """The TensorBoard listener for --tensorboard DIR, or None."""
-    if not folder:
-        return None
+def _open_tensorboard(folder: str):
+    """The TensorBoard listener for --tensorboard DIR."""
     from chartui.tensorboard_log import TensorBoardLog
     return TensorBoardLog(folder)
 

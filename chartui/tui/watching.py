@@ -60,6 +60,7 @@ class Watching:
                           severity="error")
             return False
         self.stop()
+        screen.start_when_loaded = False  # a t pressed while a corpus loaded: not while watching
         self.follower, self.latest = follower, None
         screen.training.forget()  # the watched run is on show now, not the app's last one
         screen.checkpoints.opened = None
@@ -67,7 +68,7 @@ class Watching:
         screen.chart.empty = "waiting for the run's first steps"
         self._keys_changed()
         record = followed.record
-        if corpus_to_load(record) != screen.corpus_name and not screen.corpus_loading:
+        if corpus_to_load(record) != screen.corpus_name:  # a load under way is replaced
             screen.load_corpus(corpus_to_load(record))
         later = "" if followed.ended else " When it ends, o opens its final checkpoint."
         screen.notify(f"{notice + '. ' if notice else ''}Watching {record.id}, read-only: its "
