@@ -289,6 +289,8 @@ async def test_keys_can_be_remapped_by_binding_id(tmp_path):
     ('toggle_training = \n', "could not be read", set()),
     # q would train and quit: neither key may be lost, so the clashing entry is ignored
     ('quit = "t"\n', "quit and toggle_training would share the key t", set()),
+    # "," is no key name (comma is), and "" unbinds nothing: both are refused
+    ('toggle_training = ","\nquit = ""\n', "quit, toggle_training names no key", set()),
 ])
 async def test_a_broken_keymap_file_is_named_once_and_the_app_keeps_going(
         tmp_path, monkeypatch, text, problem, applied):

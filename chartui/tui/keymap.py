@@ -52,6 +52,16 @@ def load_keymap(path: Path | None = None, known_ids: set[str] | None = None,
                             "ignored")
         keymap.update(entries)
         where.update({binding_id: path for binding_id in entries})
+    unnamed = sorted(binding_id for binding_id, key in keymap.items()
+                     if not all(part.strip() for part in key.split(",")))
+    if unnamed:
+        files = " and ".join(sorted({str(where[binding_id]) for binding_id in unnamed
+                                     if binding_id in where}))
+        for binding_id in unnamed:
+            del keymap[binding_id]
+        problems.append(f"{files}: {', '.join(unnamed)} names no key (keys are names such as "
+                        "comma, space or ctrl+t, several separated by commas); those entries "
+                        "were ignored")
     unknown = sorted(set(keymap) - known_ids) if known_ids is not None else []
     if unknown:
         for binding_id in unknown:
